@@ -1,0 +1,45 @@
+import type { Logger } from "pino";
+import { ConfigError } from "./env.js";
+
+/** A started server: where it listens and how to stop it gracefully. */
+export interface Running {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Runs a service until SIGTERM or SIGINT, then closes it gracefully once. Exits non-zero
+ * when startup fails (with the reason on stderr) or when closing fails.
+ */
+export async function runUntilSignal(
+  start: () => Promise<Running>,
+  logger: () => Logger,
+): Promise<void> {
+  let running: Running;
+  try {
+    running = await start();
+  } catch (error) {
+    const reason = error instanceof ConfigError ? error.message : String(error);
+    process.stderr.write(`startup failed: ${reason}\n`);
+    if (!(error instanceof ConfigError)) logger().fatal({ err: error }, "startup failed");
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger().info({ signal }, "shutting down");
+    running.close().then(
+      () => {
+        logger().info("stopped");
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger().error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}

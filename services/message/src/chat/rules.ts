@@ -1,0 +1,124 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+
+/** Limits that bound what a client may send or ask for. */
+export interface ChatLimits {
+  /** Longest member id, in Unicode code points. */
+  readonly maxMemberIdLength: number;
+  /** Longest message text, in Unicode code points. */
+  readonly maxTextLength: number;
+  /** Longest client_message_id, in Unicode code points. */
+  readonly maxClientMessageIdLength: number;
+  /** Page size used when a pull asks for 0 (or omits limit). */
+  readonly defaultPullLimit: number;
+  /** Largest page a pull returns; larger requests are capped to it. */
+  readonly maxPullLimit: number;
+}
+
+export const defaultChatLimits: ChatLimits = {
+  maxMemberIdLength: 64,
+  maxTextLength: 4096,
+  maxClientMessageIdLength: 128,
+  defaultPullLimit: 10,
+  maxPullLimit: 100,
+};
+
+/** A chat named by its two members; `id` is the canonical "lower:higher" form. */
+export interface Chat {
+  readonly id: string;
+  readonly members: readonly [string, string];
+}
+
+export interface SendCommand {
+  readonly chat: Chat;
+  readonly sender: string;
+  readonly text: string;
+  /** Idempotency key, or "" for none. */
+  readonly clientMessageId: string;
+}
+
+export interface PullQuery {
+  readonly chat: Chat;
+  readonly cursor: bigint;
+  readonly limit: number;
+  readonly reverse: boolean;
+}
+
+// Separators, control characters and lone surrogates make ids that look alike or cannot be
+// stored byte-exact; ":" separates the two members.
+const forbiddenInMemberId = /[:\p{Cc}\p{Cf}\p{Z}\p{Cs}]/u;
+const loneSurrogate = /\p{Cs}/u;
+const controlCharacter = /[\p{Cc}\p{Cs}]/u;
+
+function invalid(message: string): ConnectError {
+  return new ConnectError(message, Code.InvalidArgument);
+}
+
+function codePoints(value: string): number {
+  let count = 0;
+  for (const _ of value) count++;
+  return count;
+}
+
+function checkMemberId(member: string, position: string, limits: ChatLimits): void {
+  if (member === "") {
+    throw invalid(`chat: the ${position} member id is empty; use "member1:member2"`);
+  }
+  if (codePoints(member) > limits.maxMemberIdLength) {
+    throw invalid(`chat: member ids are at most ${limits.maxMemberIdLength} characters`);
+  }
+  if (forbiddenInMemberId.test(member)) {
+    throw invalid(`chat: member ids must not contain spaces, control characters or ":"`);
+  }
+}
+
+/** Parses "a:b" (in either order) into a chat whose id is canonical: members sorted by code unit. */
+export function canonicalChat(raw: string, limits: ChatLimits): Chat {
+  if (raw === "") throw invalid(`chat is required, e.g. "alice:bob"`);
+  const parts = raw.split(":");
+  if (parts.length !== 2) {
+    throw invalid(`chat must be exactly two member ids joined by ":", e.g. "alice:bob"`);
+  }
+  const [first, second] = parts as [string, string];
+  checkMemberId(first, "first", limits);
+  checkMemberId(second, "second", limits);
+  const members: [string, string] = first <= second ? [first, second] : [second, first];
+  return { id: `${members[0]}:${members[1]}`, members };
+}
+
+export function validateSend(
+  request: { chat: string; text: string; sender: string; clientMessageId: string },
+  limits: ChatLimits,
+): SendCommand {
+  const chat = canonicalChat(request.chat, limits);
+  if (request.sender === "") throw invalid("sender is required");
+  if (!chat.members.includes(request.sender)) {
+    throw invalid(`sender "${request.sender}" is not a member of chat "${chat.id}"`);
+  }
+  if (request.text === "") throw invalid("text is required and must not be empty");
+  if (codePoints(request.text) > limits.maxTextLength) {
+    throw invalid(`text is longer than ${limits.maxTextLength} characters`);
+  }
+  if (loneSurrogate.test(request.text)) {
+    throw invalid("text contains an unpaired UTF-16 surrogate; send valid Unicode");
+  }
+  const clientMessageId = request.clientMessageId;
+  if (codePoints(clientMessageId) > limits.maxClientMessageIdLength) {
+    throw invalid(`client_message_id is longer than ${limits.maxClientMessageIdLength} characters`);
+  }
+  if (controlCharacter.test(clientMessageId)) {
+    throw invalid("client_message_id must not contain control characters or unpaired surrogates");
+  }
+  return { chat, sender: request.sender, text: request.text, clientMessageId };
+}
+
+export function validatePull(
+  request: { chat: string; cursor: bigint; limit: number; reverse: boolean },
+  limits: ChatLimits,
+): PullQuery {
+  const chat = canonicalChat(request.chat, limits);
+  if (request.cursor < 0n) throw invalid("cursor must be 0 or a send_time (microseconds)");
+  if (request.limit < 0) throw invalid(`limit must be between 0 and ${limits.maxPullLimit}`);
+  const limit =
+    request.limit === 0 ? limits.defaultPullLimit : Math.min(request.limit, limits.maxPullLimit);
+  return { chat, cursor: request.cursor, limit, reverse: request.reverse };
+}

@@ -1,0 +1,52 @@
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import type { ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+
+const http2Preface = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+
+/** A request handler that serves both HTTP/1.1 and HTTP/2 requests, as Connect's adapter does. */
+export type RequestHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
+
+export interface DualProtocolServer {
+  readonly listener: net.Server;
+  readonly http1: http.Server;
+  readonly http2: http2.Http2Server;
+}
+
+/**
+ * One cleartext port for HTTP/1.1 and HTTP/2 with prior knowledge (h2c). Node's http2 module
+ * offers `allowHTTP1` only over TLS, so the first bytes of each connection pick the server:
+ * the HTTP/2 client preface goes to the HTTP/2 server, anything else to the HTTP/1.1 server.
+ */
+export function createDualProtocolServer(
+  handler: RequestHandler,
+  options: { http1: http.ServerOptions; http2: http2.ServerOptions },
+): DualProtocolServer {
+  const http1Server = http.createServer(options.http1, handler as http.RequestListener);
+  const http2Server = http2.createServer(options.http2, handler as (request: http2.Http2ServerRequest, response: http2.Http2ServerResponse) => void);
+  const listener = net.createServer({ pauseOnConnect: true }, (socket) => {
+    let seen = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      seen = Buffer.concat([seen, chunk]);
+      const compared = Math.min(seen.length, http2Preface.length);
+      const isHttp2 = seen.subarray(0, compared).equals(http2Preface.subarray(0, compared));
+      if (isHttp2 && seen.length < http2Preface.length) return;
+      socket.off("data", onData);
+      socket.pause();
+      // Both servers read what was already consumed back from the socket's buffer; the
+      // HTTP/2 session takes the socket's handle over and must not see a resumed stream.
+      socket.unshift(seen);
+      if (isHttp2) {
+        http2Server.emit("connection", socket);
+      } else {
+        http1Server.emit("connection", socket);
+        socket.resume();
+      }
+    };
+    socket.on("data", onData);
+    socket.on("error", () => socket.destroy());
+    socket.resume();
+  });
+  return { listener, http1: http1Server, http2: http2Server };
+}

@@ -1,0 +1,47 @@
+import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import { MessageService, type Message } from "@chat/proto";
+import { create } from "@bufbuild/protobuf";
+import { MessageSchema } from "@chat/proto";
+import { validatePull, validateSend, type ChatLimits } from "./chat/rules.js";
+import type { MessageStore, StoredMessage } from "./store/store.js";
+
+export interface RouteDeps {
+  readonly store: MessageStore;
+  readonly limits: ChatLimits;
+}
+
+function toMessage(chat: string, stored: StoredMessage): Message {
+  return create(MessageSchema, {
+    chat,
+    text: stored.text,
+    sender: stored.sender,
+    sendTime: stored.sendTime,
+  });
+}
+
+/** The MessageService implementation: chat rules first, then the store. */
+export default ({ store, limits }: RouteDeps) =>
+  (router: ConnectRouter) =>
+    router.service(MessageService, {
+      async send(request) {
+        const command = validateSend(request, limits);
+        const { message, replayed } = await store.append(command.chat.id, command);
+        if (replayed && (message.sender !== command.sender || message.text !== command.text)) {
+          throw new ConnectError(
+            `client_message_id "${command.clientMessageId}" was already used for a different message in chat "${command.chat.id}"; use a new id for a new message`,
+            Code.AlreadyExists,
+          );
+        }
+        return { message: toMessage(command.chat.id, message) };
+      },
+
+      async pull(request) {
+        const query = validatePull(request, limits);
+        const page = await store.page(query.chat.id, query);
+        return {
+          messages: page.messages.map((stored) => toMessage(query.chat.id, stored)),
+          hasMore: page.hasMore,
+          nextCursor: page.nextCursor,
+        };
+      },
+    });

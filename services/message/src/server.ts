@@ -1,0 +1,62 @@
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import {
+  closeGracefully,
+  closeHttp2Gracefully,
+  createLogger,
+  trackSessions,
+  type Logger,
+  type Running,
+} from "@chat/runtime";
+import type { AddressInfo } from "node:net";
+import type { MessageServiceConfig } from "./config.js";
+import { errorInterceptor } from "./errors.js";
+import { createDualProtocolServer } from "./http/dual-protocol.js";
+import { healthHandler, type HealthState } from "./http/health.js";
+import routes from "./routes.js";
+import { openStore } from "./storage.js";
+
+const maxRequestBytes = 1024 * 1024;
+
+/** Starts the message service on the configured port; resolves once it accepts connections. */
+export async function start(
+  config: MessageServiceConfig,
+  logger: Logger = createLogger("chat-message", config.logLevel),
+): Promise<Running> {
+  const store = openStore(config, logger);
+  const health: HealthState = { draining: false };
+  const handler = connectNodeAdapter({
+    routes: routes({ store, limits: config.limits }),
+    interceptors: [errorInterceptor(logger)],
+    readMaxBytes: maxRequestBytes,
+    fallback: healthHandler(store, health),
+  });
+  const server = createDualProtocolServer(handler, {
+    // Idle keep-alive connections outlive the edge's idle timeout, so the edge closes them first.
+    http1: { keepAliveTimeout: 65_000, headersTimeout: 10_000, requestTimeout: 30_000 },
+    http2: {},
+  });
+  const sessions = trackSessions(server.http2);
+
+  await new Promise<void>((resolve, reject) => {
+    server.listener.once("error", reject);
+    server.listener.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.listener.address() as AddressInfo;
+  const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  logger.info({ url, storage: config.storage.kind }, "message service listening");
+
+  return {
+    url,
+    async close() {
+      health.draining = true;
+      const stopped = new Promise<void>((resolve) => server.listener.close(() => resolve()));
+      await Promise.all([
+        stopped,
+        closeGracefully(server.http1, config.shutdownTimeoutMs),
+        closeHttp2Gracefully(server.http2, sessions, config.shutdownTimeoutMs),
+      ]);
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import type { Logger } from "@chat/runtime";
+import type { MessageServiceConfig } from "./config.js";
+import { MemoryStore } from "./store/memory-store.js";
+import { createRedisClient } from "./store/redis/client.js";
+import { RedisStore } from "./store/redis/redis-store.js";
+import type { MessageStore } from "./store/store.js";
+
+/** Builds the storage engine the configuration names, and starts connecting to it. */
+export function openStore(config: MessageServiceConfig, logger: Logger): MessageStore {
+  const options = { idempotencyTtlSeconds: config.idempotencyTtlSeconds };
+  if (config.storage.kind === "memory") {
+    logger.warn(
+      "storage: in-memory engine (no REDIS_URL or REDIS_CLUSTER_NODES set); messages are lost on restart and not shared between replicas",
+    );
+    return new MemoryStore(options);
+  }
+  const client = createRedisClient(config.storage, {
+    username: config.redisUsername,
+    password: config.redisPassword,
+    commandTimeoutMs: config.redisCommandTimeoutMs,
+  });
+  client.on("error", (error: Error) => logger.warn({ err: error }, "redis connection error"));
+  client.connect().catch((error: unknown) => {
+    logger.warn({ err: error }, "redis is not reachable yet; retrying in the background");
+  });
+  logger.info({ engine: config.storage.kind }, "storage: redis");
+  return new RedisStore(client, options);
+}

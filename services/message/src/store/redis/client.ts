@@ -1,0 +1,39 @@
+import { Cluster, Redis, type RedisOptions } from "ioredis";
+
+/** Where the Redis data lives: one server, or the seed nodes of a Redis Cluster. */
+export type RedisTarget =
+  | { readonly kind: "standalone"; readonly url: string }
+  | { readonly kind: "cluster"; readonly nodes: readonly { host: string; port: number }[] };
+
+export interface RedisClientOptions {
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  /** A command that gets no reply within this time fails instead of waiting. */
+  readonly commandTimeoutMs: number;
+}
+
+export type RedisClient = Redis | Cluster;
+
+/**
+ * Creates an ioredis client that fails commands quickly while Redis is unreachable instead
+ * of queueing them without bound; it keeps reconnecting in the background.
+ */
+export function createRedisClient(target: RedisTarget, options: RedisClientOptions): RedisClient {
+  const common: RedisOptions = {
+    username: options.username,
+    password: options.password,
+    commandTimeout: options.commandTimeoutMs,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5_000,
+    lazyConnect: true,
+  };
+  if (target.kind === "standalone") return new Redis(target.url, common);
+  return new Cluster([...target.nodes], {
+    redisOptions: common,
+    lazyConnect: true,
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    retryDelayOnTryAgain: 100,
+    slotsRefreshTimeout: 2_000,
+  });
+}
