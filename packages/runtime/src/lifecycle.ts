@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { ConfigError } from "./env.js";
+import { createLogger, type LogLevel } from "./logger.js";
 
 /** A started server: where it listens and how to stop it gracefully. */
 export interface Running {
@@ -42,4 +43,24 @@ export async function runUntilSignal(
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+}
+
+/**
+ * The whole of a service's main: read its config, start it with a logger named after the
+ * service, and run it until a signal.
+ */
+export async function runService<Config extends { readonly logLevel: LogLevel }>(
+  service: string,
+  loadConfig: () => Config,
+  start: (config: Config, logger: Logger) => Promise<Running>,
+): Promise<void> {
+  let logger: Logger | undefined;
+  await runUntilSignal(
+    async () => {
+      const config = loadConfig();
+      logger = createLogger(service, config.logLevel);
+      return start(config, logger);
+    },
+    () => logger ?? createLogger(service, "info"),
+  );
 }

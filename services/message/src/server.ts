@@ -3,11 +3,11 @@ import {
   closeGracefully,
   closeHttp2Gracefully,
   createLogger,
+  listen,
   trackSessions,
   type Logger,
   type Running,
 } from "@chat/runtime";
-import type { AddressInfo } from "node:net";
 import type { MessageServiceConfig } from "./config.js";
 import { errorInterceptor } from "./errors.js";
 import { createDualProtocolServer } from "./http/dual-protocol.js";
@@ -37,13 +37,7 @@ export async function start(
   });
   const sessions = trackSessions(server.http2);
 
-  await new Promise<void>((resolve, reject) => {
-    server.listener.once("error", reject);
-    server.listener.listen(config.port, config.host, () => resolve());
-  });
-  const { port } = server.listener.address() as AddressInfo;
-  const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const url = await listen(server.listener, config.port, config.host);
   logger.info({ url, storage: config.storage.kind }, "message service listening");
 
   return {

@@ -1,0 +1,86 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Logger } from "@chat/runtime";
+import type { Context, Next } from "koa";
+import { ApiError } from "./api-error.js";
+
+/** HTTP status for each Connect code the message service may answer with. */
+const statusByCode: Record<Code, number> = {
+  [Code.Canceled]: 499,
+  [Code.Unknown]: 500,
+  [Code.InvalidArgument]: 400,
+  [Code.DeadlineExceeded]: 504,
+  [Code.NotFound]: 404,
+  [Code.AlreadyExists]: 409,
+  [Code.PermissionDenied]: 403,
+  [Code.ResourceExhausted]: 429,
+  [Code.FailedPrecondition]: 400,
+  [Code.Aborted]: 409,
+  [Code.OutOfRange]: 400,
+  [Code.Unimplemented]: 501,
+  [Code.Internal]: 500,
+  [Code.Unavailable]: 503,
+  [Code.DataLoss]: 500,
+  [Code.Unauthenticated]: 401,
+};
+
+const codeName = (code: Code) => Code[code].replace(/[A-Z]/g, (c, i) => (i ? "_" : "") + c.toLowerCase());
+
+function fromConnectError(error: ConnectError): ApiError {
+  const status = statusByCode[error.code];
+  if (status < 500) return new ApiError(status, codeName(error.code), error.rawMessage);
+  if (error.code === Code.Unavailable) {
+    return new ApiError(503, "unavailable", "the message service is unavailable; retry shortly", {
+      "retry-after": "1",
+    });
+  }
+  if (error.code === Code.DeadlineExceeded) {
+    return new ApiError(504, "deadline_exceeded", "the message service did not answer in time; retry");
+  }
+  return new ApiError(status, codeName(error.code), "internal error");
+}
+
+function fromHttpError(error: { status: number; message: string; expose?: boolean }): ApiError {
+  const names: Record<number, string> = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    501: "unimplemented",
+  };
+  return new ApiError(error.status, names[error.status] ?? "invalid_argument", error.message);
+}
+
+function toApiError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (error instanceof ConnectError) return fromConnectError(error);
+  const status = (error as { status?: unknown } | null)?.status;
+  if (typeof status === "number" && status >= 400 && status < 500) {
+    return fromHttpError(error as { status: number; message: string });
+  }
+  return undefined;
+}
+
+/**
+ * Turns every failure below it into the JSON error body, and unmatched routes into 404.
+ * Server-side failures are logged with their cause and answered without internals.
+ */
+export function errorResponses(logger: Logger) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new ApiError(404, "not_found", `no route for ${ctx.method} ${ctx.path}`);
+      }
+      if (ctx.status === 405 && ctx.body === undefined) {
+        const allowed = ctx.response.get("allow");
+        throw new ApiError(405, "method_not_allowed", `${ctx.method} is not allowed on ${ctx.path}; use ${allowed}`);
+      }
+    } catch (error) {
+      const known = toApiError(error) ?? new ApiError(500, "internal", "internal error");
+      if (known.status >= 500) logger.error({ err: error, route: ctx.path }, known.message);
+      ctx.status = known.status;
+      ctx.set(known.headers);
+      ctx.body = { error: { code: known.code, message: known.message } };
+    }
+  };
+}

@@ -1,0 +1,95 @@
+import type { Context } from "koa";
+import getRawBody from "raw-body";
+import { ApiError, invalidArgument } from "./api-error.js";
+
+/** Request fields by canonical name; values are whatever JSON or the query string held. */
+export type RequestFields = Record<string, unknown>;
+
+// Keys match case-insensitively and ignoring "_" and "-": "Chat", "client_message_id",
+// "clientMessageId" and "Client-Message-Id" all name the same field.
+function foldKey(key: string): string {
+  return key.toLowerCase().replace(/[_-]/g, "");
+}
+
+function foldKeys(source: Iterable<[string, unknown]>, canonical: Map<string, string>): RequestFields {
+  // Every field is present, undefined when not sent, so schemas see each one.
+  const fields: RequestFields = Object.fromEntries([...canonical.values()].map((name) => [name, undefined]));
+  const seenAs = new Map<string, string>();
+  for (const [key, value] of source) {
+    const name = canonical.get(foldKey(key));
+    if (name === undefined) continue;
+    const earlier = seenAs.get(name);
+    if (earlier !== undefined) {
+      throw invalidArgument(`"${earlier}" and "${key}" both set ${name}; send it once`);
+    }
+    seenAs.set(name, key);
+    fields[name] = value;
+  }
+  return fields;
+}
+
+async function readBody(ctx: Context, maxBytes: number): Promise<string> {
+  try {
+    return await getRawBody(ctx.req, { limit: maxBytes, encoding: "utf-8" });
+  } catch (error) {
+    const type = (error as { type?: string }).type;
+    if (type === "entity.too.large") {
+      throw new ApiError(413, "payload_too_large", `request body is larger than ${maxBytes} bytes`);
+    }
+    if (type === "encoding.unsupported" || type === "charset.unsupported") {
+      throw new ApiError(415, "unsupported_media_type", "request body must be UTF-8");
+    }
+    throw invalidArgument("request body could not be read completely");
+  }
+}
+
+function parseJsonObject(text: string): [string, unknown][] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw invalidArgument(`request body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw invalidArgument("request body must be a JSON object");
+  }
+  return Object.entries(value);
+}
+
+function queryEntries(search: string): [string, unknown][] {
+  return [...new URLSearchParams(search)];
+}
+
+function bodyEntries(ctx: Context, text: string): [string, unknown][] {
+  const type = (ctx.request.type || "").toLowerCase();
+  const looksLikeJson = text.trimStart().startsWith("{");
+  if (type === "" || type === "application/json" || type.endsWith("+json") || type === "text/plain") {
+    return parseJsonObject(text);
+  }
+  if (type === "application/x-www-form-urlencoded") {
+    // `curl -d '{"chat":...}'` labels JSON as a form; accept both.
+    return looksLikeJson ? parseJsonObject(text) : queryEntries(text);
+  }
+  throw new ApiError(
+    415,
+    "unsupported_media_type",
+    `unsupported Content-Type "${type}"; send application/json`,
+  );
+}
+
+/**
+ * Reads the named fields of a request from its body when it has one (JSON, or a form), or
+ * else from the query string, so `GET /api/pull` works with a JSON body as the original
+ * clients send it and with query parameters as browsers must.
+ */
+export async function readFields(
+  ctx: Context,
+  names: readonly string[],
+  maxBodyBytes: number,
+): Promise<RequestFields> {
+  const canonical = new Map(names.map((name) => [foldKey(name), name]));
+  const hasBody = ctx.request.length > 0 || ctx.get("transfer-encoding") !== "";
+  const text = hasBody ? await readBody(ctx, maxBodyBytes) : "";
+  if (text.trim() !== "") return foldKeys(bodyEntries(ctx, text), canonical);
+  return foldKeys(queryEntries(ctx.querystring), canonical);
+}

@@ -1,0 +1,66 @@
+import { z } from "zod";
+import { invalidArgument } from "./api-error.js";
+import type { RequestFields } from "./request-fields.js";
+
+const int32Max = 2_147_483_647;
+const int64Max = 9_223_372_036_854_775_807n;
+
+function text(name: string) {
+  return z.string({
+    error: (issue) => (issue.input === undefined ? `${name} is required` : `${name} must be a string`),
+  });
+}
+
+// JSON numbers, or decimal strings as query parameters carry them; absent means `fallback`.
+function wholeNumber(name: string, hint: string, fallback: bigint) {
+  const message = `${name} must be a whole number >= 0 (${hint})`;
+  return z.unknown().transform((value, ctx) => {
+    if (value === undefined) return fallback;
+    if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
+    if (typeof value === "string" && /^\d{1,19}$/.test(value) && BigInt(value) <= int64Max) {
+      return BigInt(value);
+    }
+    ctx.addIssue({ code: "custom", message });
+    return z.NEVER;
+  });
+}
+
+const reverseFlag = z.unknown().transform((value, ctx) => {
+  if (value === undefined) return false;
+  if (value === true || value === "true" || value === "1" || value === 1) return true;
+  if (value === false || value === "false" || value === "0" || value === 0) return false;
+  ctx.addIssue({ code: "custom", message: "reverse must be true or false" });
+  return z.NEVER;
+});
+
+export const sendFields = ["chat", "text", "sender", "client_message_id"] as const;
+export const pullFields = ["chat", "cursor", "limit", "reverse"] as const;
+
+const sendSchema = z.object({
+  chat: text("chat"),
+  text: text("text"),
+  sender: text("sender"),
+  client_message_id: text("client_message_id").optional(),
+});
+
+const pullSchema = z.object({
+  chat: text("chat"),
+  cursor: wholeNumber("cursor", "a send_time in microseconds, or 0", 0n),
+  // Larger than any page: the message service caps it to its maximum page size.
+  limit: wholeNumber("limit", "0 means the default page size", 0n).transform((value) =>
+    Number(value > BigInt(int32Max) ? BigInt(int32Max) : value),
+  ),
+  reverse: reverseFlag,
+});
+
+function parse<T extends z.ZodType>(schema: T, fields: RequestFields): z.output<T> {
+  const result = schema.safeParse(fields);
+  if (result.success) return result.data;
+  throw invalidArgument(result.error.issues.map((issue) => issue.message).join("; "));
+}
+
+export type SendInput = z.output<typeof sendSchema>;
+export type PullInput = z.output<typeof pullSchema>;
+
+export const parseSend = (fields: RequestFields): SendInput => parse(sendSchema, fields);
+export const parsePull = (fields: RequestFields): PullInput => parse(pullSchema, fields);

@@ -1,0 +1,46 @@
+import { envVar, logLevels, readEnv, type LogLevel } from "@chat/runtime";
+
+export interface EdgeConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Base URL of the message service (a Kubernetes Service, or one replica). */
+  readonly messageServiceUrl: string;
+  /** Deadline of one call to the message service. */
+  readonly rpcTimeoutMs: number;
+  /** Most connections open to the message service at once. */
+  readonly rpcMaxSockets: number;
+  /** Keep-alive connections older than this are retired, so new service replicas get traffic. */
+  readonly rpcConnectionMaxAgeMs: number;
+  /** Largest request body accepted, in bytes. */
+  readonly maxBodyBytes: number;
+  readonly shutdownTimeoutMs: number;
+  readonly logLevel: LogLevel;
+}
+
+const shape = {
+  HOST: envVar.text("0.0.0.0"),
+  PORT: envVar.port(8080),
+  MESSAGE_SERVICE_URL: envVar.url("http://127.0.0.1:8081", ["http:"]),
+  RPC_TIMEOUT_MS: envVar.integer(5_000, 10, 120_000),
+  RPC_MAX_SOCKETS: envVar.integer(256, 1, 65_536),
+  RPC_CONNECTION_MAX_AGE_MS: envVar.integer(30_000, 100, 3_600_000),
+  MAX_BODY_BYTES: envVar.integer(64 * 1024, 256, 16 * 1024 * 1024),
+  SHUTDOWN_TIMEOUT_MS: envVar.integer(10_000, 0, 600_000),
+  LOG_LEVEL: envVar.oneOf(logLevels, "info"),
+};
+
+/** Reads the edge's settings from the environment; throws ConfigError on a bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
+  const vars = readEnv(shape, env);
+  return {
+    host: vars.HOST,
+    port: vars.PORT,
+    messageServiceUrl: vars.MESSAGE_SERVICE_URL,
+    rpcTimeoutMs: vars.RPC_TIMEOUT_MS,
+    rpcMaxSockets: vars.RPC_MAX_SOCKETS,
+    rpcConnectionMaxAgeMs: vars.RPC_CONNECTION_MAX_AGE_MS,
+    maxBodyBytes: vars.MAX_BODY_BYTES,
+    shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
+    logLevel: vars.LOG_LEVEL,
+  };
+}

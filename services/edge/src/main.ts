@@ -1,0 +1,5 @@
+import { runService } from "@chat/runtime";
+import { loadConfig } from "./config.js";
+import { start } from "./server.js";
+
+await runService("chat-edge", () => loadConfig(), start);

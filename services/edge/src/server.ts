@@ -1,0 +1,48 @@
+import * as http from "node:http";
+import { closeGracefully, createLogger, listen, type Logger, type Running } from "@chat/runtime";
+import { createApp } from "./app.js";
+import type { EdgeConfig } from "./config.js";
+import { createMessageClient } from "./rpc/message-client.js";
+
+/** Starts the REST edge on the configured port; resolves once it accepts connections. */
+export async function start(
+  config: EdgeConfig,
+  logger: Logger = createLogger("chat-edge", config.logLevel),
+): Promise<Running> {
+  const messages = createMessageClient({
+    baseUrl: config.messageServiceUrl,
+    maxSockets: config.rpcMaxSockets,
+    connectionMaxAgeMs: config.rpcConnectionMaxAgeMs,
+  });
+  let draining = false;
+  const app = createApp({
+    logger,
+    messages: messages.client,
+    rpcTimeoutMs: config.rpcTimeoutMs,
+    maxBodyBytes: config.maxBodyBytes,
+    isDraining: () => draining,
+  });
+  const server = http.createServer(
+    {
+      // Slow or stuck clients cannot hold connections open indefinitely.
+      headersTimeout: 10_000,
+      requestTimeout: 30_000,
+      // Longer than typical load balancer idle timeouts, so the balancer closes first.
+      keepAliveTimeout: 65_000,
+      maxHeaderSize: 16 * 1024,
+    },
+    app.callback(),
+  );
+
+  const url = await listen(server, config.port, config.host);
+  logger.info({ url, messageService: config.messageServiceUrl }, "edge listening");
+
+  return {
+    url,
+    async close() {
+      draining = true;
+      await closeGracefully(server, config.shutdownTimeoutMs);
+      messages.close();
+    },
+  };
+}
