@@ -1,5 +1,5 @@
 import * as http from "node:http";
-import { closeGracefully, createLogger, listen, type Logger, type Running } from "@chat/runtime";
+import { createLogger, drainConnections, listen, type Logger, type Running } from "@chat/runtime";
 import { createApp } from "./app.js";
 import type { EdgeConfig } from "./config.js";
 import { createMessageClient } from "./rpc/message-client.js";
@@ -41,7 +41,7 @@ export async function start(
     url,
     async close() {
       draining = true;
-      await closeGracefully(server, config.shutdownTimeoutMs);
+      await drainConnections({ listener: server, http1: server }, config.shutdownTimeoutMs);
       messages.close();
     },
   };

@@ -1,7 +1,6 @@
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import {
-  closeGracefully,
-  closeHttp2Gracefully,
+  drainConnections,
   createLogger,
   listen,
   trackSessions,
@@ -44,12 +43,10 @@ export async function start(
     url,
     async close() {
       health.draining = true;
-      const stopped = new Promise<void>((resolve) => server.listener.close(() => resolve()));
-      await Promise.all([
-        stopped,
-        closeGracefully(server.http1, config.shutdownTimeoutMs),
-        closeHttp2Gracefully(server.http2, sessions, config.shutdownTimeoutMs),
-      ]);
+      await drainConnections(
+        { listener: server.listener, http1: server.http1, http2Sessions: sessions },
+        config.shutdownTimeoutMs,
+      );
       await store.close();
     },
   };

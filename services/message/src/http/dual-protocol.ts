@@ -25,7 +25,12 @@ export function createDualProtocolServer(
 ): DualProtocolServer {
   const http1Server = http.createServer(options.http1, handler as http.RequestListener);
   const http2Server = http2.createServer(options.http2, handler as (request: http2.Http2ServerRequest, response: http2.Http2ServerResponse) => void);
-  const listener = net.createServer({ pauseOnConnect: true }, (socket) => {
+  // The HTTP/1.1 server never listens itself; "listening" starts its connection tracking,
+  // which enforces headersTimeout/requestTimeout and lets shutdown close idle connections.
+  http1Server.emit("listening");
+  // noDelay: responses go out as headers and body in separate writes; Nagle would hold the
+  // second one back until the peer's delayed ACK (~40 ms).
+  const listener = net.createServer({ pauseOnConnect: true, noDelay: true }, (socket) => {
     let seen = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       seen = Buffer.concat([seen, chunk]);

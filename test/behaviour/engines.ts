@@ -1,0 +1,43 @@
+import { createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import { MessageService } from "@chat/proto";
+import { pino } from "pino";
+import { inject } from "vitest";
+import { defaultChatLimits, type ChatLimits } from "../../services/message/src/chat/rules.js";
+import { errorInterceptor } from "../../services/message/src/errors.js";
+import routes from "../../services/message/src/routes.js";
+import { MemoryStore } from "../../services/message/src/store/memory-store.js";
+import { createRedisClient, type RedisTarget } from "../../services/message/src/store/redis/client.js";
+import { RedisStore } from "../../services/message/src/store/redis/redis-store.js";
+import type { MessageStore } from "../../services/message/src/store/store.js";
+
+export const engineNames = ["memory", "redis", "redis-cluster"] as const;
+export type EngineName = (typeof engineNames)[number];
+
+export const testLimits: ChatLimits = { ...defaultChatLimits, maxPullLimit: 50 };
+
+function redisTarget(engine: Exclude<EngineName, "memory">): RedisTarget {
+  if (engine === "redis") return { kind: "standalone", url: inject("redisUrl") };
+  const nodes = inject("redisClusterNodes")
+    .split(",")
+    .map((seed) => ({ host: seed.split(":")[0]!, port: Number(seed.split(":")[1]) }));
+  return { kind: "cluster", nodes };
+}
+
+export function openEngine(engine: EngineName): MessageStore {
+  const options = { idempotencyTtlSeconds: 86_400 };
+  if (engine === "memory") return new MemoryStore(options);
+  const client = createRedisClient(redisTarget(engine), {
+    username: undefined,
+    password: undefined,
+    commandTimeoutMs: 5_000,
+  });
+  return new RedisStore(client, options);
+}
+
+/** An in-process MessageService client over the real routes and the given store. */
+export function serviceClient(store: MessageStore): Client<typeof MessageService> {
+  const transport = createRouterTransport(routes({ store, limits: testLimits }), {
+    router: { interceptors: [errorInterceptor(pino({ level: "silent" }))] },
+  });
+  return createClient(MessageService, transport);
+}

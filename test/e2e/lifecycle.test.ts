@@ -1,0 +1,104 @@
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRedis, type RedisServer } from "../harness/redis.js";
+import { runUntilExit, startService, startStack } from "../harness/services.js";
+import { waitFor } from "../harness/wait.js";
+import { restClient } from "../support/http.js";
+import { uniqueChat } from "../support/ids.js";
+import { chatKeys } from "../../services/message/src/store/redis/keys.js";
+
+describe("startup configuration", () => {
+  it.each([
+    ["message", { PORT: "http" }, /PORT="http": must be an integer from 0 to 65535/],
+    ["message", { REDIS_URL: "localhost:6379" }, /REDIS_URL: must be a URL like redis:\/\//],
+    ["message", { REDIS_CLUSTER_NODES: "a:1,b" }, /REDIS_CLUSTER_NODES=.*comma-separated list of host:port/],
+    ["message", { REDIS_URL: "redis://x", REDIS_CLUSTER_NODES: "x:1" }, /either REDIS_URL .* or REDIS_CLUSTER_NODES/],
+    ["message", { MAX_PULL_LIMIT: "0" }, /MAX_PULL_LIMIT="0": must be at least 1/],
+    ["edge", { MESSAGE_SERVICE_URL: "ftp://x" }, /MESSAGE_SERVICE_URL="ftp:\/\/x": must be a URL starting with http:\/\//],
+    ["edge", { LOG_LEVEL: "loud" }, /LOG_LEVEL="loud": must be one of fatal, error, warn, info, debug, trace, silent/],
+  ] as const)("%s exits non-zero and names the bad variable %j", async (service, env, message) => {
+    const { code, stderr } = await runUntilExit(service, env);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(message);
+  });
+
+  it("says at startup that the in-memory engine keeps nothing across restarts", async () => {
+    const service = await startService("message");
+    expect(service.logs.some((line) => /in-memory engine.*lost on restart/.test(String(line.msg)))).toBe(true);
+    expect(await service.stop()).toBe(0);
+  });
+});
+
+describe("graceful shutdown and Redis outages", () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    // A Redis of its own: these tests pause and kill it.
+    redis = await startRedis();
+  });
+  afterAll(() => redis?.stop());
+
+  /** Sends held by a Redis CLIENT PAUSE, so they are in flight when a signal arrives. */
+  async function heldSends(api: ReturnType<typeof restClient>, admin: Redis, count: number) {
+    const { chat, a } = uniqueChat();
+    await admin.client("PAUSE", 1500, "WRITE");
+    const replies = Array.from({ length: count }, (_, i) =>
+      api.call("POST", "/api/send", { json: { chat, sender: a, text: `${i}` } }),
+    );
+    await waitFor("a send to be held in Redis", async () => /blocked_clients:[1-9]/.test(await admin.info("clients")));
+    return { chat, replies: Promise.all(replies) };
+  }
+
+  const refusesNewWork = async (url: string) => {
+    const reply = await fetch(`${url}/readyz`).catch(() => undefined);
+    return reply === undefined || reply.status === 503;
+  };
+
+  it.each(["message", "edge"] as const)(
+    "the %s finishes in-flight requests on SIGTERM, takes no new work, then exits 0",
+    async (stopped) => {
+      const stack = await startStack({ REDIS_URL: redis.url });
+      const api = restClient(stack.edge.url);
+      const admin = new Redis(redis.url);
+      try {
+        // Through the edge every send becomes one RPC; wait until the first reached Redis.
+        const { chat, replies } = await heldSends(api, admin, stopped === "edge" ? 10 : 1);
+        const exit = stack[stopped].stop("SIGTERM");
+        await waitFor(`the ${stopped} to refuse new work while draining`, () => refusesNewWork(stack[stopped].url));
+        const statuses = (await replies).map((reply) => reply.status);
+        expect(statuses).toEqual(statuses.map(() => 200));
+        expect(await exit).toBe(0);
+        expect(await admin.xlen(chatKeys(chat).messages)).toBe(statuses.length);
+      } finally {
+        admin.disconnect();
+        await api.close();
+        await stack.stop();
+      }
+    },
+  );
+
+  it("answers 503 quickly while Redis is down, reports unready, and recovers without a restart", async () => {
+    const stack = await startStack({ REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: "500" });
+    const api = restClient(stack.edge.url);
+    const { chat, a } = uniqueChat();
+    const send = () => api.call("POST", "/api/send", { json: { chat, sender: a, text: "x" } });
+    try {
+      expect((await send()).status).toBe(200);
+      const port = redis.port;
+      await redis.stop();
+      await waitFor("message service to report unready", async () => (await fetch(`${stack.message.url}/readyz`)).status === 503);
+      const started = Date.now();
+      const down = await send();
+      expect(down.status).toBe(503);
+      expect(down.headers["retry-after"]).toBe("1");
+      expect(Date.now() - started).toBeLessThan(2_000);
+
+      redis = await startRedis({ port });
+      await waitFor("sends to succeed again", async () => (await send()).status === 200, { timeoutMs: 15_000, intervalMs: 100 });
+      expect((await fetch(`${stack.message.url}/readyz`)).status).toBe(200);
+      expect(stack.message.process.exitCode).toBeNull();
+    } finally {
+      await api.close();
+      await stack.stop();
+    }
+  });
+});

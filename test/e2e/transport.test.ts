@@ -1,0 +1,86 @@
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { MessageService } from "@chat/proto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTcpBalancer, type TcpBalancer } from "../harness/tcp-balancer.js";
+import { startService, type ServiceProcess } from "../harness/services.js";
+import { waitFor } from "../harness/wait.js";
+import { restClient, type RestClient } from "../support/http.js";
+import { uniqueChat } from "../support/ids.js";
+
+describe("the message service port", () => {
+  let service: ServiceProcess;
+  beforeAll(async () => {
+    service = await startService("message");
+  });
+  afterAll(() => service?.stop());
+
+  it.each([
+    ["Connect over HTTP/1.1", () => createConnectTransport({ baseUrl: service.url, httpVersion: "1.1" })],
+    ["Connect over h2c", () => createConnectTransport({ baseUrl: service.url, httpVersion: "2" })],
+    ["gRPC over h2c", () => createGrpcTransport({ baseUrl: service.url })],
+    ["gRPC-Web over HTTP/1.1", () => createGrpcWebTransport({ baseUrl: service.url, httpVersion: "1.1" })],
+  ])("serves %s", async (_name, transport) => {
+    const client = createClient(MessageService, transport());
+    const { chat, a } = uniqueChat();
+    const { message } = await client.send({ chat, sender: a, text: "over the wire" });
+    const page = await client.pull({ chat });
+    expect(page.messages).toEqual([message]);
+  });
+
+  it("answers health probes beside the RPC routes", async () => {
+    expect(await (await fetch(`${service.url}/healthz`)).json()).toEqual({ status: "ok" });
+    expect(await (await fetch(`${service.url}/readyz`)).json()).toEqual({ status: "ready" });
+    expect((await fetch(`${service.url}/nothing`)).status).toBe(404);
+  });
+});
+
+describe("edge to service load spreading behind a connection-level balancer", () => {
+  let replicas: ServiceProcess[];
+  let balancer: TcpBalancer;
+  let edge: ServiceProcess;
+  let api: RestClient;
+
+  beforeAll(async () => {
+    // In-memory replicas: each keeps what it served, which shows where each call went.
+    replicas = await Promise.all([startService("message"), startService("message")]);
+    balancer = await startTcpBalancer([Number(new URL(replicas[0]!.url).port)]);
+    edge = await startService("edge", { MESSAGE_SERVICE_URL: balancer.url, RPC_CONNECTION_MAX_AGE_MS: "200" });
+    api = restClient(edge.url, { connections: 16 });
+  });
+  afterAll(async () => {
+    await api?.close();
+    await edge?.stop();
+    await balancer?.close();
+    await Promise.all(replicas?.map((replica) => replica.stop()) ?? []);
+  });
+
+  async function storedOn(replica: ServiceProcess, chat: string): Promise<number> {
+    const client = createClient(MessageService, createConnectTransport({ baseUrl: replica.url, httpVersion: "1.1" }));
+    return (await client.pull({ chat, limit: 100 })).messages.length;
+  }
+
+  it("spreads concurrent calls over replicas, and reaches a replica added later", async () => {
+    const { chat, a } = uniqueChat();
+    balancer.setBackends(replicas.map((replica) => Number(new URL(replica.url).port)));
+    await Promise.all(Array.from({ length: 64 }, (_, i) => api.call("POST", "/api/send", { json: { chat, sender: a, text: `${i}` } })));
+    const counts = await Promise.all(replicas.map((replica) => storedOn(replica, chat)));
+    expect(counts[0]! + counts[1]!).toBe(64);
+    expect(Math.min(...counts)).toBeGreaterThan(0);
+  });
+
+  it("moves even a single sequential caller to new replicas as connections retire", async () => {
+    const { chat, a } = uniqueChat();
+    // One call at a time reuses one keep-alive connection; its retirement after
+    // RPC_CONNECTION_MAX_AGE_MS opens a new one, which the balancer sends elsewhere.
+    await waitFor(
+      "sequential calls to reach both replicas",
+      async () => {
+        await api.call("POST", "/api/send", { json: { chat, sender: a, text: "seq" } });
+        const counts = await Promise.all(replicas.map((replica) => storedOn(replica, chat)));
+        return counts.every((count) => count > 0);
+      },
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
+  });
+});
