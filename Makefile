@@ -20,7 +20,7 @@ build: install ## Compile every workspace package to dist/
 	npm run build
 
 run: build ## Run the edge (:8080) and the message service (:8081); in-memory storage unless REDIS_URL or REDIS_CLUSTER_NODES is set
-	@trap 'kill 0' EXIT INT TERM; \
+	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM; \
 	PORT=$(MESSAGE_PORT) node services/message/dist/main.js & \
 	PORT=$(EDGE_PORT) MESSAGE_SERVICE_URL=http://127.0.0.1:$(MESSAGE_PORT) node services/edge/dist/main.js & \
 	wait
@@ -38,9 +38,30 @@ lint-proto: install ## buf lint the contracts
 
 test: build lint-proto check-generated ## Everything CI checks: build, proto lint, generated code, all tests (starts its own Redis)
 	test/harness/ensure-redis.sh
-	npx vitest run
+	npx vitest run $(VITEST_ARGS)
 
 test-only: ## Run the tests without rebuilding (pass ARGS=path/to/file to narrow)
 	npx vitest run $(ARGS)
 
 # --- deployment: images, Helm chart, kind --------------------------------------------
+# Images are built from the repository root; CONTAINER_TOOL=podman works too.
+CONTAINER_TOOL ?= docker
+IMAGE_TAG ?= dev
+
+.PHONY: images chart-check kind-up kind-down
+
+images: ## Build the edge and message service images (IMAGE_TAG=dev, CONTAINER_TOOL=docker|podman)
+	$(CONTAINER_TOOL) build -f services/edge/Dockerfile -t chat-edge:$(IMAGE_TAG) .
+	$(CONTAINER_TOOL) build -f services/message/Dockerfile -t chat-message:$(IMAGE_TAG) .
+
+chart-check: install ## Lint and render the Helm chart, test its scripts (shellcheck when installed)
+	@if command -v shellcheck >/dev/null; then \
+	  shellcheck k8s/*.sh charts/chat/charts/redis-cluster/files/*.sh && echo "shellcheck: ok"; \
+	else echo "shellcheck not installed: skipped"; fi
+	npx vitest run test/chart
+
+kind-up: ## Create a kind cluster, build and load the images, deploy everything, run the smoke test
+	CONTAINER_TOOL=$(CONTAINER_TOOL) IMAGE_TAG=$(IMAGE_TAG) k8s/kind-up.sh
+
+kind-down: ## Delete the kind cluster
+	CONTAINER_TOOL=$(CONTAINER_TOOL) k8s/kind-down.sh
