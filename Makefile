@@ -21,8 +21,9 @@ build: install ## Compile every workspace package to dist/
 
 run: build ## Run the edge (:8080) and the message service (:8081); in-memory storage unless REDIS_URL or REDIS_CLUSTER_NODES is set
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM; \
-	PORT=$(MESSAGE_PORT) node services/message/dist/main.js & \
-	PORT=$(EDGE_PORT) MESSAGE_SERVICE_URL=http://127.0.0.1:$(MESSAGE_PORT) node services/edge/dist/main.js & \
+	PORT=$(MESSAGE_PORT) node --import ./services/message/dist/instrumentation.js services/message/dist/main.js & \
+	PORT=$(EDGE_PORT) MESSAGE_SERVICE_URL=http://127.0.0.1:$(MESSAGE_PORT) \
+	  node --import ./services/edge/dist/instrumentation.js services/edge/dist/main.js & \
 	wait
 
 generate: install ## Regenerate TypeScript from proto/ with buf
@@ -65,3 +66,23 @@ kind-up: ## Create a kind cluster, build and load the images, deploy everything,
 
 kind-down: ## Delete the kind cluster
 	CONTAINER_TOOL=$(CONTAINER_TOOL) k8s/kind-down.sh
+
+# --- benchmarks -----------------------------------------------------------------------
+# Not part of `make test`. Each run starts its own redis-server, the single-process baseline
+# and the stack on loopback ports, and stops them at the end. BENCH_DURATION (s per run),
+# BENCH_RUNS and the rest are read from the environment: see bench/README.md.
+.PHONY: bench bench-quick bench-profile
+
+bench: build ## Benchmark the stack against the single-process baseline (~10 min); JSON in bench/results/
+	test/harness/ensure-redis.sh
+	npx tsx bench/run.ts
+
+bench-quick: build ## Every benchmark scenario once, briefly, on smaller data (< 2 min): a smoke test
+	test/harness/ensure-redis.sh
+	BENCH_DURATION=$${BENCH_DURATION:-2} BENCH_RUNS=$${BENCH_RUNS:-1} BENCH_WARMUP=$${BENCH_WARMUP:-1} \
+	BENCH_LARGE_HISTORY=$${BENCH_LARGE_HISTORY:-100000} BENCH_MEMORY_MESSAGES=$${BENCH_MEMORY_MESSAGES:-10000} \
+	BENCH_MEMORY_CHATS=$${BENCH_MEMORY_CHATS:-2000} npx tsx bench/run.ts
+
+bench-profile: build ## CPU-profile both services under the send load; print their top self-time functions
+	test/harness/ensure-redis.sh
+	bench/profile.sh

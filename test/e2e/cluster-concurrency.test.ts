@@ -7,7 +7,12 @@ let stack: Stack;
 let api: RestClient;
 
 beforeAll(async () => {
-  stack = await startStack({ REDIS_CLUSTER_NODES: inject("redisClusterNodes") });
+  // This test is about correctness under concurrency, not latency: generous deadlines keep a
+  // slow or busy machine from turning queued calls into 504s.
+  stack = await startStack(
+    { REDIS_CLUSTER_NODES: inject("redisClusterNodes"), REDIS_COMMAND_TIMEOUT_MS: "20000" },
+    { RPC_TIMEOUT_MS: "30000" },
+  );
   api = restClient(stack.edge.url, { connections: 256 });
 });
 afterAll(async () => {

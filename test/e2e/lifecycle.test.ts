@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedis, type RedisServer } from "../harness/redis.js";
@@ -99,6 +100,25 @@ describe("graceful shutdown and Redis outages", () => {
     } finally {
       await api.close();
       await stack.stop();
+    }
+  });
+});
+
+describe("log format", () => {
+  it("prints human-readable lines only when LOG_FORMAT=pretty", async () => {
+    const child = spawn(process.execPath, ["services/message/dist/main.js"], {
+      env: { PATH: process.env.PATH ?? "", PORT: "0", METRICS_PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "pretty" },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let output = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    try {
+      await waitFor("the listening line", () => output.includes("message service listening"));
+      const line = output.split("\n").find((text) => text.includes("message service listening"))!;
+      expect(() => JSON.parse(line)).toThrow();
+      expect(line).toMatch(/INFO/);
+    } finally {
+      child.kill("SIGTERM");
     }
   });
 });

@@ -7,10 +7,17 @@ const mains = {
   edge: `${root}services/edge/dist/main.js`,
   message: `${root}services/message/dist/main.js`,
 } as const;
+const instrumentation = {
+  edge: `${root}services/edge/dist/instrumentation.js`,
+  message: `${root}services/message/dist/instrumentation.js`,
+} as const;
+const listeningLine = { edge: "edge listening", message: "message service listening" } as const;
 
 /** A built service running as its own node process, with its log lines collected. */
 export interface ServiceProcess {
   readonly url: string;
+  /** URL of the service's Prometheus endpoint, http://host:port/metrics. */
+  readonly metricsUrl: string;
   readonly process: ChildProcess;
   /** Every JSON log line printed so far, parsed. */
   readonly logs: Record<string, unknown>[];
@@ -26,8 +33,9 @@ export interface Exited {
 }
 
 function launch(service: keyof typeof mains, env: Record<string, string>) {
-  const child = spawn(process.execPath, [mains[service]], {
-    env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
+  // Started as deployed: tracing loaded with --import before the service.
+  const child = spawn(process.execPath, ["--import", instrumentation[service], mains[service]], {
+    env: { PATH: process.env.PATH ?? "", PORT: "0", METRICS_PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs: Record<string, unknown>[] = [];
@@ -60,11 +68,13 @@ export async function startService(
   void exit.then(() => (ended = true));
   const url = await waitFor(`${service} to listen`, () => {
     if (ended) throw new Error(`${service} exited during startup: ${stderr()}`);
-    const line = logs.find((entry) => typeof entry.url === "string" && String(entry.msg).endsWith("listening"));
+    const line = logs.find((entry) => entry.msg === listeningLine[service]);
     return line?.url as string | undefined;
   });
+  const metricsUrl = String(logs.find((entry) => entry.msg === "metrics listening")?.url ?? "");
   return {
     url,
+    metricsUrl,
     process: child,
     logs,
     stderr,

@@ -1,5 +1,8 @@
 export { ConfigError, envVar, readEnv } from "./env.js";
-export { createLogger, logLevels, type LogLevel, type Logger } from "./logger.js";
+export { createLogger, logFormats, logLevels, type LogFormat, type LogLevel, type Logger } from "./logger.js";
+export { createMetricsRegistry, startMetricsServer } from "./metrics.js";
+export { rpcCodeName } from "./rpc-codes.js";
+export { tracingClientInterceptor, tracingServerInterceptor } from "./rpc-tracing.js";
 export { runService, runUntilSignal, type Running } from "./lifecycle.js";
 export { listen } from "./listen.js";
 export { drainConnections, trackSessions } from "./http-shutdown.js";

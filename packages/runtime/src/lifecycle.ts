@@ -1,11 +1,19 @@
 import type { Logger } from "pino";
 import { ConfigError } from "./env.js";
-import { createLogger, type LogLevel } from "./logger.js";
+import { createLogger, type LogFormat, type LogLevel } from "./logger.js";
+import { trace } from "@opentelemetry/api";
 
 /** A started server: where it listens and how to stop it gracefully. */
 export interface Running {
   readonly url: string;
   close(): Promise<void>;
+}
+
+/** Exports the spans still buffered and stops tracing; a no-op when tracing never started. */
+async function flushTraces(): Promise<void> {
+  const global = trace.getTracerProvider() as { getDelegate?: () => unknown };
+  const provider = (global.getDelegate?.() ?? global) as { shutdown?: () => Promise<void> };
+  await provider.shutdown?.();
 }
 
 /**
@@ -30,7 +38,10 @@ export async function runUntilSignal(
     if (stopping) return;
     stopping = true;
     logger().info({ signal }, "shutting down");
-    running.close().then(
+    running
+      .close()
+      .then(flushTraces)
+      .then(
       () => {
         logger().info("stopped");
         process.exit(0);
@@ -49,7 +60,9 @@ export async function runUntilSignal(
  * The whole of a service's main: read its config, start it with a logger named after the
  * service, and run it until a signal.
  */
-export async function runService<Config extends { readonly logLevel: LogLevel }>(
+export async function runService<
+  Config extends { readonly logLevel: LogLevel; readonly logFormat: LogFormat },
+>(
   service: string,
   loadConfig: () => Config,
   start: (config: Config, logger: Logger) => Promise<Running>,
@@ -58,7 +71,7 @@ export async function runService<Config extends { readonly logLevel: LogLevel }>
   await runUntilSignal(
     async () => {
       const config = loadConfig();
-      logger = createLogger(service, config.logLevel);
+      logger = createLogger(service, config.logLevel, config.logFormat);
       return start(config, logger);
     },
     () => logger ?? createLogger(service, "info"),

@@ -1,10 +1,13 @@
 import Koa from "koa";
 import type { Logger } from "@chat/runtime";
+import type { Registry } from "prom-client";
+import { observeRequests } from "./api/observe-requests.js";
 import { errorResponses } from "./api/errors.js";
 import { apiRoutes, type ApiDeps } from "./api/routes.js";
 
 export interface AppDeps extends ApiDeps {
   readonly logger: Logger;
+  readonly registry: Registry;
 }
 
 /** Builds the edge's Koa application from its dependencies; it does not listen. */
@@ -19,6 +22,7 @@ export function createApp(deps: AppDeps): Koa {
     if (deps.isDraining()) ctx.set("connection", "close");
     await next();
   });
+  app.use(observeRequests(deps.logger, deps.registry));
   app.use(errorResponses(deps.logger));
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -1,10 +1,15 @@
-import { envVar, logLevels, readEnv, type LogLevel } from "@chat/runtime";
+import { envVar, logFormats, logLevels, readEnv, type LogFormat, type LogLevel } from "@chat/runtime";
 
 export interface EdgeConfig {
   readonly host: string;
   readonly port: number;
   /** Base URL of the message service (a Kubernetes Service, or one replica). */
   readonly messageServiceUrl: string;
+  /**
+   * HTTP version of calls to the message service. "1.1" spreads calls over replicas behind a
+   * Kubernetes Service; "2" multiplexes them over one connection (one replica per edge pod).
+   */
+  readonly rpcHttpVersion: "1.1" | "2";
   /** Deadline of one call to the message service. */
   readonly rpcTimeoutMs: number;
   /** Most connections open to the message service at once. */
@@ -14,19 +19,24 @@ export interface EdgeConfig {
   /** Largest request body accepted, in bytes. */
   readonly maxBodyBytes: number;
   readonly shutdownTimeoutMs: number;
+  readonly metricsPort: number;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
 }
 
 const shape = {
   HOST: envVar.text("0.0.0.0"),
   PORT: envVar.port(8080),
   MESSAGE_SERVICE_URL: envVar.url("http://127.0.0.1:8081", ["http:"]),
+  RPC_HTTP_VERSION: envVar.oneOf(["1.1", "2"], "1.1"),
   RPC_TIMEOUT_MS: envVar.integer(5_000, 10, 120_000),
   RPC_MAX_SOCKETS: envVar.integer(256, 1, 65_536),
   RPC_CONNECTION_MAX_AGE_MS: envVar.integer(30_000, 100, 3_600_000),
   MAX_BODY_BYTES: envVar.integer(64 * 1024, 256, 16 * 1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: envVar.integer(10_000, 0, 600_000),
+  METRICS_PORT: envVar.port(9464),
   LOG_LEVEL: envVar.oneOf(logLevels, "info"),
+  LOG_FORMAT: envVar.oneOf(logFormats, "json"),
 };
 
 /** Reads the edge's settings from the environment; throws ConfigError on a bad value. */
@@ -36,11 +46,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
     host: vars.HOST,
     port: vars.PORT,
     messageServiceUrl: vars.MESSAGE_SERVICE_URL,
+    rpcHttpVersion: vars.RPC_HTTP_VERSION,
     rpcTimeoutMs: vars.RPC_TIMEOUT_MS,
     rpcMaxSockets: vars.RPC_MAX_SOCKETS,
     rpcConnectionMaxAgeMs: vars.RPC_CONNECTION_MAX_AGE_MS,
     maxBodyBytes: vars.MAX_BODY_BYTES,
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
+    metricsPort: vars.METRICS_PORT,
     logLevel: vars.LOG_LEVEL,
+    logFormat: vars.LOG_FORMAT,
   };
 }

@@ -1,5 +1,13 @@
 import * as http from "node:http";
-import { createLogger, drainConnections, listen, type Logger, type Running } from "@chat/runtime";
+import {
+  createLogger,
+  createMetricsRegistry,
+  drainConnections,
+  listen,
+  startMetricsServer,
+  type Logger,
+  type Running,
+} from "@chat/runtime";
 import { createApp } from "./app.js";
 import type { EdgeConfig } from "./config.js";
 import { createMessageClient } from "./rpc/message-client.js";
@@ -9,14 +17,17 @@ export async function start(
   config: EdgeConfig,
   logger: Logger = createLogger("chat-edge", config.logLevel),
 ): Promise<Running> {
+  const registry = createMetricsRegistry();
   const messages = createMessageClient({
     baseUrl: config.messageServiceUrl,
+    httpVersion: config.rpcHttpVersion,
     maxSockets: config.rpcMaxSockets,
     connectionMaxAgeMs: config.rpcConnectionMaxAgeMs,
   });
   let draining = false;
   const app = createApp({
     logger,
+    registry,
     messages: messages.client,
     rpcTimeoutMs: config.rpcTimeoutMs,
     maxBodyBytes: config.maxBodyBytes,
@@ -34,6 +45,7 @@ export async function start(
     app.callback(),
   );
 
+  const metrics = await startMetricsServer(registry, { port: config.metricsPort, host: config.host, logger });
   const url = await listen(server, config.port, config.host);
   logger.info({ url, messageService: config.messageServiceUrl }, "edge listening");
 
@@ -43,6 +55,7 @@ export async function start(
       draining = true;
       await drainConnections({ listener: server, http1: server }, config.shutdownTimeoutMs);
       messages.close();
+      await metrics.close();
     },
   };
 }

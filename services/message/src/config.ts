@@ -1,5 +1,5 @@
-import { ConfigError, envVar, logLevels, readEnv } from "@chat/runtime";
-import type { LogLevel } from "@chat/runtime";
+import { ConfigError, envVar, logFormats, logLevels, readEnv } from "@chat/runtime";
+import type { LogFormat, LogLevel } from "@chat/runtime";
 import type { ChatLimits } from "./chat/rules.js";
 import type { RedisTarget } from "./store/redis/client.js";
 
@@ -14,7 +14,9 @@ export interface MessageServiceConfig {
   readonly idempotencyTtlSeconds: number;
   readonly limits: ChatLimits;
   readonly shutdownTimeoutMs: number;
+  readonly metricsPort: number;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
 }
 
 const shape = {
@@ -30,7 +32,9 @@ const shape = {
   MAX_MEMBER_ID_LENGTH: envVar.integer(64, 1, 1_024),
   MAX_PULL_LIMIT: envVar.integer(100, 1, 10_000),
   SHUTDOWN_TIMEOUT_MS: envVar.integer(10_000, 0, 600_000),
+  METRICS_PORT: envVar.port(9465),
   LOG_LEVEL: envVar.oneOf(logLevels, "info"),
+  LOG_FORMAT: envVar.oneOf(logFormats, "json"),
 };
 
 function parseClusterNodes(list: string): { host: string; port: number }[] {
@@ -86,6 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessageService
       maxPullLimit: vars.MAX_PULL_LIMIT,
     },
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
+    metricsPort: vars.METRICS_PORT,
     logLevel: vars.LOG_LEVEL,
+    logFormat: vars.LOG_FORMAT,
   };
 }

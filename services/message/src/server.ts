@@ -1,9 +1,12 @@
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import {
-  drainConnections,
   createLogger,
+  createMetricsRegistry,
+  drainConnections,
   listen,
+  startMetricsServer,
   trackSessions,
+  tracingServerInterceptor,
   type Logger,
   type Running,
 } from "@chat/runtime";
@@ -11,6 +14,7 @@ import type { MessageServiceConfig } from "./config.js";
 import { errorInterceptor } from "./errors.js";
 import { createDualProtocolServer } from "./http/dual-protocol.js";
 import { healthHandler, type HealthState } from "./http/health.js";
+import { observeRpcs } from "./observe-rpcs.js";
 import routes from "./routes.js";
 import { openStore } from "./storage.js";
 
@@ -21,11 +25,13 @@ export async function start(
   config: MessageServiceConfig,
   logger: Logger = createLogger("chat-message", config.logLevel),
 ): Promise<Running> {
-  const store = openStore(config, logger);
+  const registry = createMetricsRegistry();
+  const store = openStore(config, logger, registry);
   const health: HealthState = { draining: false };
   const handler = connectNodeAdapter({
     routes: routes({ store, limits: config.limits }),
-    interceptors: [errorInterceptor(logger)],
+    // Outermost first: the span and the log line see the error code the caller gets.
+    interceptors: [tracingServerInterceptor(), observeRpcs(logger, registry), errorInterceptor(logger)],
     readMaxBytes: maxRequestBytes,
     fallback: healthHandler(store, health),
   });
@@ -36,6 +42,7 @@ export async function start(
   });
   const sessions = trackSessions(server.http2);
 
+  const metrics = await startMetricsServer(registry, { port: config.metricsPort, host: config.host, logger });
   const url = await listen(server.listener, config.port, config.host);
   logger.info({ url, storage: config.storage.kind }, "message service listening");
 
@@ -47,7 +54,7 @@ export async function start(
         { listener: server.listener, http1: server.http1, http2Sessions: sessions },
         config.shutdownTimeoutMs,
       );
-      await store.close();
+      await Promise.all([store.close(), metrics.close()]);
     },
   };
 }

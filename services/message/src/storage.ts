@@ -1,4 +1,5 @@
 import type { Logger } from "@chat/runtime";
+import { Counter, type Registry } from "prom-client";
 import type { MessageServiceConfig } from "./config.js";
 import { MemoryStore } from "./store/memory-store.js";
 import { createRedisClient } from "./store/redis/client.js";
@@ -6,7 +7,7 @@ import { RedisStore } from "./store/redis/redis-store.js";
 import type { MessageStore } from "./store/store.js";
 
 /** Builds the storage engine the configuration names, and starts connecting to it. */
-export function openStore(config: MessageServiceConfig, logger: Logger): MessageStore {
+export function openStore(config: MessageServiceConfig, logger: Logger, registry: Registry): MessageStore {
   const options = { idempotencyTtlSeconds: config.idempotencyTtlSeconds };
   if (config.storage.kind === "memory") {
     logger.warn(
@@ -19,10 +20,19 @@ export function openStore(config: MessageServiceConfig, logger: Logger): Message
     password: config.redisPassword,
     commandTimeoutMs: config.redisCommandTimeoutMs,
   });
-  client.on("error", (error: Error) => logger.warn({ err: error }, "redis connection error"));
+  const errors = new Counter({
+    name: "redis_errors_total",
+    help: "Redis failures: kind=connection for lost connections, unavailable for commands that failed because Redis could not serve them, command for commands Redis rejected.",
+    labelNames: ["kind"],
+    registers: [registry],
+  });
+  client.on("error", (error: Error) => {
+    errors.inc({ kind: "connection" });
+    logger.warn({ err: error }, "redis connection error");
+  });
   client.connect().catch((error: unknown) => {
     logger.warn({ err: error }, "redis is not reachable yet; retrying in the background");
   });
   logger.info({ engine: config.storage.kind }, "storage: redis");
-  return new RedisStore(client, options);
+  return new RedisStore(client, { ...options, onError: (kind) => errors.inc({ kind }) });
 }

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Logger } from "@chat/runtime";
+import { rpcCodeName, type Logger } from "@chat/runtime";
 import type { Context, Next } from "koa";
 import { ApiError } from "./api-error.js";
 
@@ -23,11 +23,10 @@ const statusByCode: Record<Code, number> = {
   [Code.Unauthenticated]: 401,
 };
 
-const codeName = (code: Code) => Code[code].replace(/[A-Z]/g, (c, i) => (i ? "_" : "") + c.toLowerCase());
 
 function fromConnectError(error: ConnectError): ApiError {
   const status = statusByCode[error.code];
-  if (status < 500) return new ApiError(status, codeName(error.code), error.rawMessage);
+  if (status < 500) return new ApiError(status, rpcCodeName(error.code), error.rawMessage);
   if (error.code === Code.Unavailable) {
     return new ApiError(503, "unavailable", "the message service is unavailable; retry shortly", {
       "retry-after": "1",
@@ -36,7 +35,7 @@ function fromConnectError(error: ConnectError): ApiError {
   if (error.code === Code.DeadlineExceeded) {
     return new ApiError(504, "deadline_exceeded", "the message service did not answer in time; retry");
   }
-  return new ApiError(status, codeName(error.code), "internal error");
+  return new ApiError(status, rpcCodeName(error.code), "internal error");
 }
 
 function fromHttpError(error: { status: number; message: string; expose?: boolean }): ApiError {

@@ -1,8 +1,9 @@
 import * as http from "node:http";
 import type { Duplex } from "node:stream";
-import { createClient, type Client } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import { createClient, type Client, type Transport } from "@connectrpc/connect";
+import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { MessageService } from "@chat/proto";
+import { tracingClientInterceptor } from "@chat/runtime";
 
 export type MessageClient = Client<typeof MessageService>;
 
@@ -33,15 +34,12 @@ class RetiringAgent extends http.Agent {
 
 export interface MessageClientOptions {
   readonly baseUrl: string;
+  readonly httpVersion: "1.1" | "2";
   readonly maxSockets: number;
   readonly connectionMaxAgeMs: number;
 }
 
-/** A Connect client for the message service over HTTP/1.1 keep-alive, binary protobuf. */
-export function createMessageClient(options: MessageClientOptions): {
-  client: MessageClient;
-  close(): void;
-} {
+function http1Transport(options: MessageClientOptions): { transport: Transport; close(): void } {
   const agent = new RetiringAgent(
     {
       keepAlive: true,
@@ -58,6 +56,25 @@ export function createMessageClient(options: MessageClientOptions): {
     httpVersion: "1.1",
     useBinaryFormat: true,
     nodeOptions: { agent },
+    interceptors: [tracingClientInterceptor()],
   });
-  return { client: createClient(MessageService, transport), close: () => agent.destroy() };
+  return { transport, close: () => agent.destroy() };
+}
+
+function http2Transport(options: MessageClientOptions): { transport: Transport; close(): void } {
+  const sessionManager = new Http2SessionManager(options.baseUrl, { idleConnectionTimeoutMs: 30_000 });
+  const transport = createConnectTransport({
+    baseUrl: options.baseUrl,
+    httpVersion: "2",
+    useBinaryFormat: true,
+    sessionManager,
+    interceptors: [tracingClientInterceptor()],
+  });
+  return { transport, close: () => sessionManager.abort() };
+}
+
+/** A Connect client for the message service (binary protobuf) that carries trace context. */
+export function createMessageClient(options: MessageClientOptions): { client: MessageClient; close(): void } {
+  const { transport, close } = options.httpVersion === "2" ? http2Transport(options) : http1Transport(options);
+  return { client: createClient(MessageService, transport), close };
 }

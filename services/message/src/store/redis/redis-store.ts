@@ -48,6 +48,12 @@ function storageError(cause: unknown): ConnectError {
   return new ConnectError("message storage is unavailable", Code.Unavailable, undefined, undefined, cause);
 }
 
+export interface RedisStoreOptions {
+  readonly idempotencyTtlSeconds: number;
+  /** Called for every failed command, with whether Redis was unavailable or rejected it. */
+  readonly onError?: (kind: "unavailable" | "command") => void;
+}
+
 /**
  * Stores each chat as one Redis Stream. Works the same on a standalone server and on a
  * Redis Cluster: every key a command touches shares the chat's hash tag.
@@ -55,10 +61,12 @@ function storageError(cause: unknown): ConnectError {
 export class RedisStore implements MessageStore {
   readonly #redis: RedisClient;
   readonly #idempotencyTtlSeconds: number;
+  readonly #onError: (kind: "unavailable" | "command") => void;
 
-  constructor(redis: RedisClient, options: { idempotencyTtlSeconds: number }) {
+  constructor(redis: RedisClient, options: RedisStoreOptions) {
     this.#redis = redis;
     this.#idempotencyTtlSeconds = options.idempotencyTtlSeconds;
+    this.#onError = options.onError ?? (() => {});
     redis.defineCommand("chatSend", { numberOfKeys: 2, lua: sendScript });
   }
 
@@ -73,7 +81,7 @@ export class RedisStore implements MessageStore {
         input.clientMessageId,
         this.#idempotencyTtlSeconds,
       )
-      .catch((cause: unknown) => Promise.reject(storageError(cause)));
+      .catch((cause: unknown) => this.#fail(cause));
     const [sendTime, sender, text, replayed] = reply;
     return { message: { sendTime: BigInt(sendTime), sender, text }, replayed: replayed === 1 };
   }
@@ -85,7 +93,7 @@ export class RedisStore implements MessageStore {
     const read = query.reverse
       ? this.#redis.xrevrange(key, from ?? "+", "-", "COUNT", count)
       : this.#redis.xrange(key, from ?? "-", "+", "COUNT", count);
-    const entries = await read.catch((cause: unknown) => Promise.reject(storageError(cause)));
+    const entries = await read.catch((cause: unknown) => this.#fail(cause));
     return toPage((entries as StreamEntry[]).map(toStoredMessage), query.limit);
   }
 
@@ -93,7 +101,15 @@ export class RedisStore implements MessageStore {
     await this.#redis.ping().catch((cause: unknown) => Promise.reject(storageError(cause)));
   }
 
+  #fail(cause: unknown): never {
+    const error = storageError(cause);
+    this.#onError(error.code === Code.Unavailable ? "unavailable" : "command");
+    throw error;
+  }
+
   async close(): Promise<void> {
+    // QUIT waits for pending replies; without a connection there is nothing to wait for.
+    if (this.#redis.status !== "ready") return this.#redis.disconnect();
     await this.#redis.quit().catch(() => this.#redis.disconnect());
   }
 }
