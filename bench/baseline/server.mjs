@@ -1,0 +1,152 @@
+// The single-process baseline: the REST API's POST /api/send and GET /api/pull on plain
+// node:http and ioredis, writing with the message service's own send.lua and key layout, so
+// the only differences from the deployed stack are the framework, the RPC hop and the
+// validation depth. Not a product: it exists so the stack's cost can be read as a ratio.
+//
+// Env: PORT (default 8090), HOST (default 127.0.0.1), REDIS_URL (required).
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { createRequire } from "node:module";
+
+// Resolve ioredis from the message service, so both sides use the very same client.
+const requireFromService = createRequire(new URL("../../services/message/package.json", import.meta.url));
+const { Redis } = requireFromService("ioredis");
+
+const sendScript = readFileSync(
+  new URL("../../services/message/src/store/redis/commands/send.lua", import.meta.url),
+  "utf8",
+);
+const maxBodyBytes = 64 * 1024;
+const defaultPullLimit = 10;
+const maxPullLimit = 100;
+const idempotencyTtlSeconds = 86_400;
+
+/** Same names as services/message/src/store/redis/keys.ts. */
+function chatKeys(chatId) {
+  const prefix = `chat:{${Buffer.from(chatId, "utf8").toString("base64url")}}`;
+  return { messages: `${prefix}:messages`, idempotency: (id) => `${prefix}:idem:${id}` };
+}
+
+class BadRequest extends Error {}
+
+/** "a:b" in either order → the canonical chat (members sorted by code unit). */
+function canonicalChat(raw) {
+  if (typeof raw !== "string") throw new BadRequest("chat is required");
+  const parts = raw.split(":");
+  if (parts.length !== 2 || parts[0] === "" || parts[1] === "") {
+    throw new BadRequest('chat must be two member ids joined by ":"');
+  }
+  const members = parts[0] <= parts[1] ? parts : [parts[1], parts[0]];
+  return { id: `${members[0]}:${members[1]}`, members };
+}
+
+function reply(response, status, body) {
+  const json = JSON.stringify(body);
+  response.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(json),
+  });
+  response.end(json);
+}
+
+function readBody(request) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    request.on("data", (chunk) => {
+      size += chunk.length;
+      if (size > maxBodyBytes) reject(new BadRequest("body too large"));
+      else chunks.push(chunk);
+    });
+    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    request.on("error", reject);
+  });
+}
+
+function toJson(chatId, sendTime, sender, text) {
+  return { chat: chatId, text, sender, send_time: Number(sendTime) };
+}
+
+async function send(redis, request) {
+  let body;
+  try {
+    body = JSON.parse(await readBody(request));
+  } catch (error) {
+    throw error instanceof BadRequest ? error : new BadRequest("malformed JSON");
+  }
+  if (typeof body !== "object" || body === null) throw new BadRequest("the body must be a JSON object");
+  const chat = canonicalChat(body.chat);
+  const { text, sender } = body;
+  if (typeof sender !== "string" || !chat.members.includes(sender)) {
+    throw new BadRequest("sender must be a member of the chat");
+  }
+  if (typeof text !== "string" || text === "") throw new BadRequest("text is required");
+  const clientMessageId = body.client_message_id ?? request.headers["idempotency-key"] ?? "";
+  const keys = chatKeys(chat.id);
+  const [sendTime, storedSender, storedText] = await redis.chatSend(
+    keys.messages,
+    keys.idempotency(clientMessageId),
+    sender,
+    text,
+    clientMessageId,
+    idempotencyTtlSeconds,
+  );
+  return { status: "success", message: toJson(chat.id, sendTime, storedSender, storedText) };
+}
+
+function integerParam(query, name, fallback) {
+  const raw = query.get(name);
+  if (raw === null || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) throw new BadRequest(`${name} must be a non-negative integer`);
+  return value;
+}
+
+async function pull(redis, query) {
+  const chat = canonicalChat(query.get("chat"));
+  const cursor = integerParam(query, "cursor", 0);
+  const asked = integerParam(query, "limit", 0);
+  const limit = asked === 0 ? defaultPullLimit : Math.min(asked, maxPullLimit);
+  const reverse = query.get("reverse") === "true";
+  const key = chatKeys(chat.id).messages;
+  const from = cursor === 0 ? undefined : `${cursor}-0`;
+  const entries = reverse
+    ? await redis.xrevrange(key, from ?? "+", "-", "COUNT", limit + 1)
+    : await redis.xrange(key, from ?? "-", "+", "COUNT", limit + 1);
+  // Entries come from send.lua only: id "<send_time>-0", fields [s, sender, t, text].
+  const messages = entries.slice(0, limit).map(([id, fields]) => toJson(chat.id, id.slice(0, -2), fields[1], fields[3]));
+  const next = entries[limit];
+  return { messages, has_more: next !== undefined, next_cursor: next ? Number(next[0].slice(0, -2)) : 0 };
+}
+
+async function route(redis, request, response) {
+  const url = new URL(request.url ?? "/", "http://baseline");
+  if (request.method === "POST" && url.pathname === "/api/send") return reply(response, 200, await send(redis, request));
+  if (request.method === "GET" && url.pathname === "/api/pull") return reply(response, 200, await pull(redis, url.searchParams));
+  if (url.pathname === "/healthz") return reply(response, 200, { status: "ok" });
+  if (url.pathname === "/readyz") return reply(response, 200, { status: await redis.ping() });
+  return reply(response, 404, { error: { code: "not_found", message: "no such route" } });
+}
+
+const redisUrl = process.env.REDIS_URL;
+if (!redisUrl) {
+  process.stderr.write("REDIS_URL is required\n");
+  process.exit(1);
+}
+const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2_000 });
+redis.defineCommand("chatSend", { numberOfKeys: 2, lua: sendScript });
+// Commands fail (503) while Redis is away; the connection errors themselves need no log.
+redis.on("error", () => {});
+
+const server = createServer((request, response) => {
+  route(redis, request, response).catch((error) => {
+    if (error instanceof BadRequest) reply(response, 400, { error: { code: "invalid_argument", message: error.message } });
+    else reply(response, 503, { error: { code: "unavailable", message: String(error?.message ?? error) } });
+  });
+});
+server.keepAliveTimeout = 65_000;
+server.listen(Number(process.env.PORT ?? 8090), process.env.HOST ?? "127.0.0.1");
+
+const stop = () => server.close(() => redis.quit().finally(() => process.exit(0)));
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);

@@ -1,0 +1,120 @@
+/**
+ * What is being measured. "baseline" is the single process in bench/baseline; every other
+ * variant is the deployed stack (edge → message service → Redis) started as deployed (with
+ * `node --import dist/instrumentation.js` when the services have one) plus its own environment
+ * and node flags, so tracing on/off, another transport or a profiler is one more entry, e.g.
+ * through BENCH_EXTRA_VARIANTS:
+ *
+ *   [{"name":"stack-otlp","env":{"OTEL_SDK_DISABLED":"false",
+ *     "OTEL_EXPORTER_OTLP_ENDPOINT":"http://127.0.0.1:4318"}}]
+ */
+export interface Variant {
+  readonly name: string;
+  readonly kind: "baseline" | "stack";
+  /** Added to the environment of every process of the variant (over the production defaults). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly edgeEnv: Readonly<Record<string, string>>;
+  readonly messageEnv: Readonly<Record<string, string>>;
+  /** node flags placed before the main script, for every process of the variant. */
+  readonly nodeArgs: readonly string[];
+  readonly edgeNodeArgs: readonly string[];
+  readonly messageNodeArgs: readonly string[];
+  /** Load the service's built instrumentation module with --import, as deployed (stack only). */
+  readonly instrumentation: boolean;
+  /** Shown under the table. */
+  readonly note: string;
+}
+
+/** Production settings every measured process starts with. */
+export const productionEnv: Readonly<Record<string, string>> = {
+  NODE_ENV: "production",
+  LOG_LEVEL: "warn",
+};
+
+function variant(fields: Partial<Variant> & Pick<Variant, "name" | "kind">): Variant {
+  return {
+    env: {},
+    edgeEnv: {},
+    messageEnv: {},
+    nodeArgs: [],
+    edgeNodeArgs: [],
+    messageNodeArgs: [],
+    instrumentation: true,
+    note: "",
+    ...fields,
+  };
+}
+
+export const builtInVariants: readonly Variant[] = [
+  variant({ name: "baseline", kind: "baseline", note: "one process: node:http + ioredis + the same send.lua" }),
+  variant({
+    name: "stack",
+    kind: "stack",
+    env: { OTEL_SDK_DISABLED: "true" },
+    note: "edge → Connect RPC → message service → Redis, as deployed; tracing off (OTEL_SDK_DISABLED=true)",
+  }),
+  // Not run unless named in BENCH_VARIANTS: spans created, exported nowhere without an endpoint.
+  variant({
+    name: "stack-traced",
+    kind: "stack",
+    env: { OTEL_SDK_DISABLED: "false" },
+    note: "the stack with tracing on (OTEL_SDK_DISABLED=false, no exporter endpoint)",
+  }),
+];
+
+/** Run when BENCH_VARIANTS names none. */
+export const defaultVariantNames: readonly string[] = ["baseline", "stack"];
+
+function stringRecord(value: unknown, where: string): Record<string, string> {
+  if (value === undefined) return {};
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${where} must be an object`);
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, String(item)]));
+}
+
+function stringList(value: unknown, where: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new Error(`${where} must be an array of strings`);
+  return value.map(String);
+}
+
+/**
+ * Parses BENCH_EXTRA_VARIANTS: a JSON array of variants of the stack (tracing on, profilers,
+ * ...). Each starts from the built-in "stack" (so tracing stays off unless its env says
+ * OTEL_SDK_DISABLED=false) and adds its own env and node flags.
+ */
+export function parseExtraVariants(json: string): Variant[] {
+  if (json.trim() === "") return [];
+  const stackDefaults = builtInVariants.find((candidate) => candidate.name === "stack") as Variant;
+  const parsed: unknown = JSON.parse(json);
+  if (!Array.isArray(parsed)) throw new Error("BENCH_EXTRA_VARIANTS must be a JSON array");
+  return parsed.map((raw: Record<string, unknown>, index) => {
+    const where = `BENCH_EXTRA_VARIANTS[${index}]`;
+    if (typeof raw.name !== "string" || raw.name === "") throw new Error(`${where}.name is required`);
+    return variant({
+      name: raw.name,
+      kind: "stack",
+      env: { ...stackDefaults.env, ...stringRecord(raw.env, `${where}.env`) },
+      edgeEnv: stringRecord(raw.edgeEnv, `${where}.edgeEnv`),
+      messageEnv: stringRecord(raw.messageEnv, `${where}.messageEnv`),
+      nodeArgs: stringList(raw.nodeArgs, `${where}.nodeArgs`),
+      edgeNodeArgs: stringList(raw.edgeNodeArgs, `${where}.edgeNodeArgs`),
+      messageNodeArgs: stringList(raw.messageNodeArgs, `${where}.messageNodeArgs`),
+      instrumentation: raw.instrumentation !== false,
+      note: typeof raw.note === "string" ? raw.note : "",
+    });
+  });
+}
+
+/** The variants to run: those named, else baseline, stack and every extra one. */
+export function selectVariants(extraJson: string, names: readonly string[]): Variant[] {
+  const extra = parseExtraVariants(extraJson);
+  const all = [...builtInVariants, ...extra];
+  if (names.length === 0) {
+    return all.filter((candidate) => defaultVariantNames.includes(candidate.name) || extra.includes(candidate));
+  }
+  const unknown = names.filter((name) => !all.some((candidate) => candidate.name === name));
+  if (unknown.length > 0) {
+    throw new Error(`unknown variant(s) ${unknown.join(", ")}; known: ${all.map((v) => v.name).join(", ")}`);
+  }
+  return all.filter((candidate) => names.includes(candidate.name));
+}
