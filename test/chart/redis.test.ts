@@ -1,0 +1,187 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { render, renderError, type Manifest } from "./helm.js";
+import { env, find, ofKind, pods, selects, type Workload } from "./manifests.js";
+
+const data = (manifests: Manifest[], kind: string, name: string) =>
+  (find(manifests, kind, name) as Manifest & { data: Record<string, string> }).data;
+const messageContainer = (manifests: Manifest[]) =>
+  find<Workload>(manifests, "Deployment", "chat-message").spec.template.spec.containers[0]!;
+
+describe("the in-chart Redis Cluster (defaults)", () => {
+  let manifests: Manifest[];
+  let statefulSet: Workload;
+  beforeAll(async () => {
+    manifests = await render({ namespace: "prod" });
+    statefulSet = find<Workload>(manifests, "StatefulSet", "chat-redis-cluster");
+  });
+
+  it("runs 6 pods (3 masters, 3 replicas) of a pinned official redis image, on persistent volumes", () => {
+    expect(statefulSet.spec.replicas).toBe(6);
+    const image = statefulSet.spec.template.spec.containers[0]!.image;
+    expect(image).toMatch(/^redis:\d+\.\d+\.\d+-/);
+    expect(statefulSet.spec.volumeClaimTemplates).toHaveLength(1);
+    const bootstrap = find<Workload>(manifests, "Job", "chat-redis-cluster-bootstrap");
+    expect(env(bootstrap.spec.template.spec.containers[0]!, "REDIS_CLUSTER_REPLICAS")?.value).toBe("1");
+  });
+
+  it("announces each node by its stable DNS name and redirects clients to hostnames", () => {
+    const container = statefulSet.spec.template.spec.containers[0]!;
+    const headless = find(manifests, "Service", statefulSet.spec.serviceName!);
+    expect(headless.spec).toMatchObject({ clusterIP: "None", publishNotReadyAddresses: true });
+    expect(env(container, "REDIS_ANNOUNCE_HOSTNAME")?.value).toBe(
+      `$(POD_NAME).${headless.metadata.name}.prod.svc.cluster.local`,
+    );
+    const conf = data(manifests, "ConfigMap", "chat-redis-cluster")["redis.conf"]!;
+    expect(conf).toMatch(/^cluster-preferred-endpoint-type hostname$/m);
+    expect(conf).toMatch(/^cluster-enabled yes$/m);
+    expect(conf).toMatch(/^appendonly yes$/m);
+  });
+
+  it("has sends confirmed by a replica (WAIT 1) and nodes keep an append-only file", () => {
+    expect(data(manifests, "ConfigMap", "chat-message").REDIS_WAIT_REPLICAS).toBe("1");
+    expect(data(manifests, "ConfigMap", "chat-redis-cluster")["redis.conf"]).toMatch(/^appendonly yes$/m);
+  });
+
+  it("gives the message service every node's DNS name as a cluster seed", () => {
+    const nodes = data(manifests, "ConfigMap", "chat-message").REDIS_CLUSTER_NODES!.split(",");
+    const expected = Array.from(
+      { length: 6 },
+      (_, i) => `${statefulSet.metadata.name}-${i}.${statefulSet.spec.serviceName}.prod.svc.cluster.local:6379`,
+    );
+    expect(nodes).toEqual(expected);
+    expect(data(manifests, "ConfigMap", "chat-message").REDIS_URL).toBeUndefined();
+  });
+
+  it("forms the cluster with a post-install/post-upgrade hook Job that reaches every node", () => {
+    const job = find<Workload>(manifests, "Job", "chat-redis-cluster-bootstrap");
+    expect(job.metadata.annotations?.["helm.sh/hook"]).toBe("post-install,post-upgrade");
+    const container = job.spec.template.spec.containers[0]!;
+    expect(container.command).toEqual(["sh", "/scripts/bootstrap-cluster.sh"]);
+    const nodes = env(container, "REDIS_NODES")!.value!.split(" ");
+    expect(nodes.join(",")).toBe(data(manifests, "ConfigMap", "chat-message").REDIS_CLUSTER_NODES);
+    expect(data(manifests, "ConfigMap", "chat-redis-cluster")["bootstrap-cluster.sh"]).toContain("--cluster create");
+    expect(selects(statefulSet.spec.selector.matchLabels, job.spec.template.metadata.labels)).toBe(false);
+  });
+
+  it("hands the generated password to nodes, Job and message service only through one Secret", () => {
+    const secret = data(manifests, "Secret", "chat-redis-cluster");
+    expect(Buffer.from(secret["redis-password"]!, "base64").toString()).toMatch(/^[A-Za-z0-9]{32}$/);
+    const refs = pods(manifests)
+      .flatMap((pod) => pod.spec.containers.flatMap((c) => c.env ?? []))
+      .filter((e) => e.name === "REDIS_PASSWORD" || e.name === "REDISCLI_AUTH");
+    expect(refs.length).toBe(4); // node: REDIS_PASSWORD + REDISCLI_AUTH, Job, message service
+    for (const ref of refs) {
+      expect(ref.value).toBeUndefined();
+      expect(ref.valueFrom?.secretKeyRef).toEqual({ name: "chat-redis-cluster", key: "redis-password" });
+    }
+  });
+
+  it("keeps replicas of one master apart: anti-affinity on the node's hostname, and a PDB", () => {
+    const affinity = statefulSet.spec.template.spec.affinity as {
+      podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: { podAffinityTerm: { topologyKey: string; labelSelector: { matchLabels: Record<string, string> } } }[] };
+    };
+    const term = affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0]!.podAffinityTerm;
+    expect(term.topologyKey).toBe("kubernetes.io/hostname");
+    expect(term.labelSelector.matchLabels).toEqual(statefulSet.spec.selector.matchLabels);
+    expect(find(manifests, "PodDisruptionBudget", "chat-redis-cluster").spec).toMatchObject({ maxUnavailable: 1 });
+  });
+
+  it("runs the nodes non-root with a read-only root filesystem", () => {
+    const pod = statefulSet.spec.template.spec;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    expect(pod.containers[0]!.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+  });
+});
+
+describe("Redis choices", () => {
+  it("sizes the cluster from masters and replicas per master", async () => {
+    const manifests = await render({ values: { "redis-cluster": { cluster: { masters: 5, replicasPerMaster: 2 } } } });
+    expect(find<Workload>(manifests, "StatefulSet", "chat-redis-cluster").spec.replicas).toBe(15);
+    expect(data(manifests, "ConfigMap", "chat-message").REDIS_CLUSTER_NODES!.split(",")).toHaveLength(15);
+  });
+
+  it("uses an existing Secret for the cluster's password and renders none", async () => {
+    const manifests = await render({ values: { "redis-cluster": { auth: { existingSecret: "vault-redis", existingSecretPasswordKey: "pw" } } } });
+    expect(ofKind(manifests, "Secret")).toEqual([]);
+    expect(env(messageContainer(manifests), "REDIS_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({ name: "vault-redis", key: "pw" });
+  });
+
+  it("points the message service at an external Redis URL, with no StatefulSet or Job", async () => {
+    const manifests = await render({
+      values: {
+        "redis-cluster": { enabled: false },
+        externalRedis: { url: "rediss://cache.example.com:6380/2", username: "chat", existingSecret: "cache", existingSecretPasswordKey: "password" },
+      },
+    });
+    for (const kind of ["StatefulSet", "Job", "Secret"]) expect(ofKind(manifests, kind)).toEqual([]);
+    const config = data(manifests, "ConfigMap", "chat-message");
+    expect(config.REDIS_URL).toBe("rediss://cache.example.com:6380/2");
+    expect(config.REDIS_USERNAME).toBe("chat");
+    expect(config.REDIS_CLUSTER_NODES).toBeUndefined();
+    // An external Redis may have no replica: waiting for one is opt-in there.
+    expect(config.REDIS_WAIT_REPLICAS).toBe("0");
+    expect(env(messageContainer(manifests), "REDIS_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({ name: "cache", key: "password" });
+  });
+
+  it("points the message service at external cluster seeds, keeping an inline password in a Secret", async () => {
+    const manifests = await render({
+      values: { "redis-cluster": { enabled: false }, externalRedis: { clusterNodes: ["10.0.0.1:6379", "redis-b:7000"], password: "s3cret-inline" } },
+    });
+    expect(data(manifests, "ConfigMap", "chat-message").REDIS_CLUSTER_NODES).toBe("10.0.0.1:6379,redis-b:7000");
+    const ref = env(messageContainer(manifests), "REDIS_PASSWORD")?.valueFrom?.secretKeyRef;
+    expect(ref).toEqual({ name: "chat-redis", key: "redis-password" });
+    expect(Buffer.from(data(manifests, "Secret", "chat-redis")["redis-password"]!, "base64").toString()).toBe("s3cret-inline");
+  });
+
+  it("sets no password at all for an external Redis without one", async () => {
+    const manifests = await render({ values: { "redis-cluster": { enabled: false }, externalRedis: { url: "redis://redis:6379" } } });
+    expect(env(messageContainer(manifests), "REDIS_PASSWORD")).toBeUndefined();
+    expect(ofKind(manifests, "Secret")).toEqual([]);
+  });
+
+  it.each([
+    [{ "redis-cluster": { enabled: false } }, "set externalRedis.url or externalRedis.clusterNodes"],
+    [{ externalRedis: { url: "redis://elsewhere:6379" } }, "set redis-cluster.enabled=false"],
+    [{ "redis-cluster": { enabled: false }, externalRedis: { url: "redis://a:1", clusterNodes: ["b:2"] } }, "not both"],
+  ])("refuses an ambiguous Redis configuration %#", async (values, message) => {
+    expect(await renderError({ values })).toContain(message);
+  });
+});
+
+describe("NetworkPolicies", () => {
+  let manifests: Manifest[];
+  beforeAll(async () => {
+    manifests = await render({ values: { networkPolicy: { enabled: true } } });
+  });
+  const ingressPeers = (name: string) =>
+    (find(manifests, "NetworkPolicy", name).spec as { ingress: { from?: { podSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: string | number }[] }[] }).ingress;
+  const podsOf = (selector: Record<string, string>) =>
+    pods(manifests).filter((pod) => selects(selector, pod.labels)).map((pod) => pod.owner.metadata.name);
+
+  it("lets only the edge reach the message service's API port", () => {
+    const [api, metrics] = ingressPeers("chat-message");
+    expect(api!.ports).toEqual([{ port: "http" }]);
+    expect(api!.from!.map((peer) => podsOf(peer.podSelector!.matchLabels))).toEqual([["chat-edge"]]);
+    expect(metrics!.ports).toEqual([{ port: "metrics" }]);
+  });
+
+  it("lets only the message service (and the cluster's own pods) reach Redis", () => {
+    const policy = find(manifests, "NetworkPolicy", "chat-redis-cluster");
+    const selected = podsOf((policy.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector.matchLabels);
+    expect(selected).toEqual(["chat-redis-cluster"]);
+    const [clients, peers] = ingressPeers("chat-redis-cluster");
+    expect(podsOf(clients!.from![0]!.podSelector!.matchLabels)).toEqual(["chat-message"]);
+    expect(clients!.ports).toEqual([{ port: 6379 }]);
+    expect(podsOf(peers!.from![0]!.podSelector!.matchLabels).sort()).toEqual(["chat-redis-cluster", "chat-redis-cluster-bootstrap"]);
+    expect(peers!.ports).toEqual([{ port: 6379 }, { port: 16379 }]);
+  });
+
+  it("leaves the edge's API open to any client unless peers are configured", async () => {
+    expect(ingressPeers("chat-edge")[0]).toEqual({ ports: [{ port: "http" }] });
+    const restricted = await render({
+      values: { networkPolicy: { enabled: true, edgeFrom: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } }] } },
+    });
+    const rule = (find(restricted, "NetworkPolicy", "chat-edge").spec as { ingress: { from: unknown[] }[] }).ingress[0]!;
+    expect(rule.from).toHaveLength(2); // the ingress controller's namespace, and the helm test pod
+  });
+});
