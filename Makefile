@@ -86,3 +86,15 @@ bench-quick: build ## Every benchmark scenario once, briefly, on smaller data (<
 bench-profile: build ## CPU-profile both services under the send load; print their top self-time functions
 	test/harness/ensure-redis.sh
 	bench/profile.sh
+
+# --- security -------------------------------------------------------------------------
+# `make test` runs the fuzz suite with FUZZ_RUNS=200 cases per property; this runs more.
+# A failure prints its seed: FUZZ_SEED=<seed> make fuzz replays it.
+.PHONY: fuzz audit
+
+fuzz: build ## Fuzz the REST API against real processes: FUZZ_RUNS (2000) cases per property
+	test/harness/ensure-redis.sh
+	FUZZ_RUNS=$${FUZZ_RUNS:-2000} npx vitest run test/fuzz
+
+audit: ## npm audit of production dependencies: fails on a known high or critical vulnerability
+	.ci/npm-audit.sh

@@ -24,14 +24,13 @@ function redisTarget(engine: Exclude<EngineName, "memory">): RedisTarget {
 }
 
 export function openEngine(engine: EngineName): MessageStore {
-  const options = { idempotencyTtlSeconds: 86_400 };
-  if (engine === "memory") return new MemoryStore(options);
+  if (engine === "memory") return new MemoryStore();
   const client = createRedisClient(redisTarget(engine), {
     username: undefined,
     password: undefined,
     commandTimeoutMs: 5_000,
   });
-  return new RedisStore(client, options);
+  return new RedisStore(client);
 }
 
 /** An in-process MessageService client over the real routes and the given store. */

@@ -2,6 +2,7 @@ import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { Message, MessageService } from "@chat/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MessageStore } from "../../services/message/src/store/store.js";
+import { waitFor } from "../harness/wait.js";
 import { uniqueChat } from "../support/ids.js";
 import { engineNames, openEngine, serviceClient, testLimits } from "./engines.js";
 
@@ -38,7 +39,7 @@ describe.each(engineNames)("message service on the %s engine", (engine) => {
 
   beforeAll(async () => {
     store = openEngine(engine);
-    await store.check();
+    await waitFor(`the ${engine} engine to be ready`, () => store.check().then(() => true));
     client = serviceClient(store);
   });
   afterAll(() => store.close());

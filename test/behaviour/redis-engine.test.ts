@@ -4,15 +4,17 @@ import { chatKeys } from "../../services/message/src/store/redis/keys.js";
 import { MemoryStore } from "../../services/message/src/store/memory-store.js";
 import type { MessageStore } from "../../services/message/src/store/store.js";
 import { uniqueChat } from "../support/ids.js";
+import { waitFor } from "../harness/wait.js";
 import { openEngine } from "./engines.js";
 
 describe("redis engine internals", () => {
   let store: MessageStore;
   let redis: Redis;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     store = openEngine("redis");
     redis = new Redis(inject("redisUrl"));
+    await waitFor("the redis engine to be ready", () => store.check().then(() => true));
   });
   afterAll(async () => {
     await store.close();
@@ -23,13 +25,13 @@ describe("redis engine internals", () => {
     const { chat, a } = uniqueChat();
     const ahead = BigInt(Date.now() + 3_600_000) * 1000n;
     await redis.xadd(chatKeys(chat).messages, `${ahead}-0`, "s", a, "t", "from the future");
-    const { message } = await store.append(chat, { sender: a, text: "now", clientMessageId: "" });
+    const { message } = await store.append(chat, { sender: a, text: "now", clientMessageId: "", idempotencyTtlSeconds: 86_400 });
     expect(message.sendTime).toBe(ahead + 1n);
   });
 
   it("reads a page with one bounded range command (O(log N + limit))", async () => {
     const { chat, a } = uniqueChat();
-    for (let i = 0; i < 30; i++) await store.append(chat, { sender: a, text: `m${i}`, clientMessageId: "" });
+    for (let i = 0; i < 30; i++) await store.append(chat, { sender: a, text: `m${i}`, clientMessageId: "", idempotencyTtlSeconds: 86_400 });
     const monitor = await redis.monitor();
     const commands: string[][] = [];
     monitor.on("monitor", (_time: string, args: string[]) => commands.push(args));
@@ -50,13 +52,13 @@ describe("redis engine internals", () => {
 
   it("stores a message as one stream entry keyed by its send_time", async () => {
     const { chat, a } = uniqueChat();
-    const { message } = await store.append(chat, { sender: a, text: "hi", clientMessageId: "" });
+    const { message } = await store.append(chat, { sender: a, text: "hi", clientMessageId: "", idempotencyTtlSeconds: 86_400 });
     expect(await redis.xrange(chatKeys(chat).messages, "-", "+")).toEqual([[`${message.sendTime}-0`, ["s", a, "t", "hi"]]]);
   });
 
   it("expires idempotency records after the configured lifetime (24 h by default)", async () => {
     const { chat, a } = uniqueChat();
-    await store.append(chat, { sender: a, text: "hi", clientMessageId: "k" });
+    await store.append(chat, { sender: a, text: "hi", clientMessageId: "k", idempotencyTtlSeconds: 86_400 });
     const ttl = await redis.ttl(chatKeys(chat).idempotency("k"));
     expect(ttl).toBeGreaterThan(86_400 - 60);
     expect(ttl).toBeLessThanOrEqual(86_400);
@@ -66,11 +68,11 @@ describe("redis engine internals", () => {
 describe("memory engine clock", () => {
   it("keeps send_time unique and increasing when the clock stands still or goes back", async () => {
     let now = 1_000_000n;
-    const store = new MemoryStore({ idempotencyTtlSeconds: 60, clock: () => now });
-    const first = await store.append("a:b", { sender: "a", text: "1", clientMessageId: "" });
-    const second = await store.append("a:b", { sender: "a", text: "2", clientMessageId: "" });
+    const store = new MemoryStore({ clock: () => now });
+    const first = await store.append("a:b", { sender: "a", text: "1", clientMessageId: "", idempotencyTtlSeconds: 86_400 });
+    const second = await store.append("a:b", { sender: "a", text: "2", clientMessageId: "", idempotencyTtlSeconds: 86_400 });
     now = 5n;
-    const third = await store.append("a:b", { sender: "a", text: "3", clientMessageId: "" });
+    const third = await store.append("a:b", { sender: "a", text: "3", clientMessageId: "", idempotencyTtlSeconds: 86_400 });
     expect([first, second, third].map((r) => r.message.sendTime)).toEqual([1_000_000n, 1_000_001n, 1_000_002n]);
     await store.close();
   });

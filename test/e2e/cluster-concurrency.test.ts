@@ -11,7 +11,7 @@ beforeAll(async () => {
   // slow or busy machine from turning queued calls into 504s.
   stack = await startStack(
     { REDIS_CLUSTER_NODES: inject("redisClusterNodes"), REDIS_COMMAND_TIMEOUT_MS: "20000" },
-    { RPC_TIMEOUT_MS: "30000" },
+    { RPC_TIMEOUT_MS: "30000", RPC_ATTEMPT_TIMEOUT_MS: "30000" },
   );
   api = restClient(stack.edge.url, { connections: 256 });
 });

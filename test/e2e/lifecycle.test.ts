@@ -57,7 +57,8 @@ describe("graceful shutdown and Redis outages", () => {
   it.each(["message", "edge"] as const)(
     "the %s finishes in-flight requests on SIGTERM, takes no new work, then exits 0",
     async (stopped) => {
-      const stack = await startStack({ REDIS_URL: redis.url });
+      // Redis is held for 1.5 s below: storage calls must be allowed to wait that long.
+      const stack = await startStack({ REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: "10000" }, { RPC_ATTEMPT_TIMEOUT_MS: "10000", RPC_TIMEOUT_MS: "10000" });
       const api = restClient(stack.edge.url);
       const admin = new Redis(redis.url);
       try {

@@ -13,6 +13,8 @@ export interface RedisServer {
   readonly host: string;
   readonly port: number;
   readonly url: string;
+  /** Its data folder (with nodes.conf for a cluster node), to restart it in place. */
+  readonly dir: string;
   readonly process: ChildProcess;
   /** Runs redis-cli against this server and returns its output. */
   cli(...args: string[]): Promise<string>;
@@ -44,11 +46,23 @@ export async function assertRedisInstalled(): Promise<void> {
   }
 }
 
-/** Starts redis-server on a free port; `clusterEnabled` makes it a (not yet joined) cluster node. */
-export async function startRedis(options: { clusterEnabled?: boolean; port?: number } = {}): Promise<RedisServer> {
+export interface StartRedisOptions {
+  /** Make it a (not yet joined) cluster node. */
+  readonly clusterEnabled?: boolean;
+  /** A port to reuse (to restart a stopped server); a free one by default. */
+  readonly port?: number;
+  /** A data folder to reuse, kept on stop; a new temporary one (removed on stop) by default. */
+  readonly dir?: string;
+  /** Keep every acknowledged write on disk (appendonly, fsync always), to survive a kill. */
+  readonly durable?: boolean;
+}
+
+/** Starts redis-server on a free loopback port. */
+export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   const port = options.port ?? (await freePort(options.clusterEnabled ? [clusterBusOffset] : []));
-  const dir = mkdtempSync(join(tmpdir(), `chat-redis-${port}-`));
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no"];
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), `chat-redis-${port}-`));
+  const persistence = options.durable ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", ...persistence];
   if (options.clusterEnabled) {
     args.push("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000");
   }
@@ -63,6 +77,7 @@ export async function startRedis(options: { clusterEnabled?: boolean; port?: num
     host: "127.0.0.1",
     port,
     url: `redis://127.0.0.1:${port}`,
+    dir,
     process: child,
     cli: (...cliArgs) => redisCli(port, ...cliArgs),
     async stop() {
@@ -71,7 +86,7 @@ export async function startRedis(options: { clusterEnabled?: boolean; port?: num
         child.kill("SIGKILL");
         await gone;
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -6,3 +6,11 @@ export { tracingClientInterceptor, tracingServerInterceptor } from "./rpc-tracin
 export { runService, runUntilSignal, type Running } from "./lifecycle.js";
 export { listen } from "./listen.js";
 export { drainConnections, trackSessions } from "./http-shutdown.js";
+export { readSecret } from "./secrets.js";
+export {
+  redisAccessFrom,
+  redisEnvShape,
+  redisTargetFrom,
+  type RedisAccess,
+  type RedisTarget,
+} from "./redis-env.js";

@@ -1,5 +1,6 @@
 import { trace } from "@opentelemetry/api";
 import { pino, type Logger } from "pino";
+import { serializeError } from "./error-serializer.js";
 
 export type { Logger } from "pino";
 
@@ -27,6 +28,7 @@ export function createLogger(service: string, level: LogLevel, format: LogFormat
     level,
     base: { service },
     mixin: activeSpanIds,
+    serializers: { err: serializeError },
     ...(format === "pretty" ? { transport: { target: "pino-pretty", options: { colorize: true } } } : {}),
   });
 }

@@ -1,13 +1,18 @@
 import Koa from "koa";
 import type { Logger } from "@chat/runtime";
 import type { Registry } from "prom-client";
+import { limitInFlight } from "./api/limit-in-flight.js";
 import { observeRequests } from "./api/observe-requests.js";
 import { errorResponses } from "./api/errors.js";
+import { limitQueryParameters } from "./api/request-limits.js";
 import { apiRoutes, type ApiDeps } from "./api/routes.js";
 
 export interface AppDeps extends ApiDeps {
   readonly logger: Logger;
   readonly registry: Registry;
+  readonly maxInFlight: number;
+  /** Most query parameters a request may carry. */
+  readonly maxQueryParams: number;
 }
 
 /** Builds the edge's Koa application from its dependencies; it does not listen. */
@@ -18,12 +23,18 @@ export function createApp(deps: AppDeps): Koa {
   app.use(async (ctx, next) => {
     ctx.set("x-content-type-options", "nosniff");
     ctx.set("cache-control", "no-store");
+    // A JSON API: nothing here is a page to render, frame or follow links from.
+    ctx.set("content-security-policy", "default-src 'none'; frame-ancestors 'none'");
+    ctx.set("x-frame-options", "DENY");
+    ctx.set("referrer-policy", "no-referrer");
     // While draining, tell keep-alive clients to reconnect (to another replica).
     if (deps.isDraining()) ctx.set("connection", "close");
     await next();
   });
   app.use(observeRequests(deps.logger, deps.registry));
   app.use(errorResponses(deps.logger));
+  app.use(limitQueryParameters(deps.maxQueryParams));
+  app.use(limitInFlight(deps.maxInFlight));
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

@@ -1,3 +1,6 @@
+import type { RetryPolicy } from "./rpc/retry.js";
+import { loadAuthConfig, type AuthConfig } from "./auth/config.js";
+import { loadRateLimitConfig, type RateLimitConfig } from "./rate-limit/config.js";
 import { envVar, logFormats, logLevels, readEnv, type LogFormat, type LogLevel } from "@chat/runtime";
 
 export interface EdgeConfig {
@@ -10,14 +13,24 @@ export interface EdgeConfig {
    * Kubernetes Service; "2" multiplexes them over one connection (one replica per edge pod).
    */
   readonly rpcHttpVersion: "1.1" | "2";
-  /** Deadline of one call to the message service. */
-  readonly rpcTimeoutMs: number;
+  /** Attempts, deadlines and pauses of calls to the message service. */
+  readonly retry: RetryPolicy;
+  /** Requests served at once; more are refused with 503 instead of queueing without bound. */
+  readonly maxInFlight: number;
   /** Most connections open to the message service at once. */
   readonly rpcMaxSockets: number;
   /** Keep-alive connections older than this are retired, so new service replicas get traffic. */
   readonly rpcConnectionMaxAgeMs: number;
   /** Largest request body accepted, in bytes. */
   readonly maxBodyBytes: number;
+  /** Largest request head (request line and headers); Node answers 431 above it. */
+  readonly maxHeaderBytes: number;
+  /** Most query parameters a request may carry. */
+  readonly maxQueryParams: number;
+  /** Bearer-token authentication (AUTH_*). */
+  readonly auth: AuthConfig;
+  /** Per-user (or per-address) rate limits (RATE_LIMIT_*). */
+  readonly rateLimit: RateLimitConfig;
   readonly shutdownTimeoutMs: number;
   readonly metricsPort: number;
   readonly logLevel: LogLevel;
@@ -30,9 +43,15 @@ const shape = {
   MESSAGE_SERVICE_URL: envVar.url("http://127.0.0.1:8081", ["http:"]),
   RPC_HTTP_VERSION: envVar.oneOf(["1.1", "2"], "1.1"),
   RPC_TIMEOUT_MS: envVar.integer(5_000, 10, 120_000),
+  RPC_ATTEMPT_TIMEOUT_MS: envVar.integer(2_000, 10, 120_000),
+  RPC_RETRY_ATTEMPTS: envVar.integer(3, 1, 10),
+  RPC_RETRY_BACKOFF_MS: envVar.integer(25, 1, 10_000),
+  MAX_IN_FLIGHT: envVar.integer(2_048, 1, 1_000_000),
   RPC_MAX_SOCKETS: envVar.integer(256, 1, 65_536),
   RPC_CONNECTION_MAX_AGE_MS: envVar.integer(30_000, 100, 3_600_000),
   MAX_BODY_BYTES: envVar.integer(64 * 1024, 256, 16 * 1024 * 1024),
+  MAX_HEADER_BYTES: envVar.integer(16 * 1024, 1024, 1024 * 1024),
+  MAX_QUERY_PARAMS: envVar.integer(16, 1, 1_000),
   SHUTDOWN_TIMEOUT_MS: envVar.integer(10_000, 0, 600_000),
   METRICS_PORT: envVar.port(9464),
   LOG_LEVEL: envVar.oneOf(logLevels, "info"),
@@ -47,10 +66,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
     port: vars.PORT,
     messageServiceUrl: vars.MESSAGE_SERVICE_URL,
     rpcHttpVersion: vars.RPC_HTTP_VERSION,
-    rpcTimeoutMs: vars.RPC_TIMEOUT_MS,
+    retry: {
+      attempts: vars.RPC_RETRY_ATTEMPTS,
+      attemptTimeoutMs: Math.min(vars.RPC_ATTEMPT_TIMEOUT_MS, vars.RPC_TIMEOUT_MS),
+      deadlineMs: vars.RPC_TIMEOUT_MS,
+      backoffMs: vars.RPC_RETRY_BACKOFF_MS,
+    },
+    maxInFlight: vars.MAX_IN_FLIGHT,
     rpcMaxSockets: vars.RPC_MAX_SOCKETS,
     rpcConnectionMaxAgeMs: vars.RPC_CONNECTION_MAX_AGE_MS,
     maxBodyBytes: vars.MAX_BODY_BYTES,
+    maxHeaderBytes: vars.MAX_HEADER_BYTES,
+    maxQueryParams: vars.MAX_QUERY_PARAMS,
+    auth: loadAuthConfig(env),
+    rateLimit: loadRateLimitConfig(env),
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
     metricsPort: vars.METRICS_PORT,
     logLevel: vars.LOG_LEVEL,

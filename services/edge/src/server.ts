@@ -9,6 +9,8 @@ import {
   type Running,
 } from "@chat/runtime";
 import { createApp } from "./app.js";
+import { createGuard } from "./guard.js";
+import { answerClientErrors } from "./http/client-errors.js";
 import type { EdgeConfig } from "./config.js";
 import { createMessageClient } from "./rpc/message-client.js";
 
@@ -25,12 +27,16 @@ export async function start(
     connectionMaxAgeMs: config.rpcConnectionMaxAgeMs,
   });
   let draining = false;
+  const guard = createGuard(config, logger, registry);
   const app = createApp({
     logger,
     registry,
     messages: messages.client,
-    rpcTimeoutMs: config.rpcTimeoutMs,
+    retry: config.retry,
+    maxInFlight: config.maxInFlight,
     maxBodyBytes: config.maxBodyBytes,
+    maxQueryParams: config.maxQueryParams,
+    guard: guard.before,
     isDraining: () => draining,
   });
   const server = http.createServer(
@@ -40,10 +46,11 @@ export async function start(
       requestTimeout: 30_000,
       // Longer than typical load balancer idle timeouts, so the balancer closes first.
       keepAliveTimeout: 65_000,
-      maxHeaderSize: 16 * 1024,
+      maxHeaderSize: config.maxHeaderBytes,
     },
     app.callback(),
   );
+  answerClientErrors(server, logger);
 
   const metrics = await startMetricsServer(registry, { port: config.metricsPort, host: config.host, logger });
   const url = await listen(server, config.port, config.host);
@@ -55,6 +62,7 @@ export async function start(
       draining = true;
       await drainConnections({ listener: server, http1: server }, config.shutdownTimeoutMs);
       messages.close();
+      await guard.close();
       await metrics.close();
     },
   };

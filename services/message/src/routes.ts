@@ -2,12 +2,16 @@ import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import { MessageService, type Message } from "@chat/proto";
 import { create } from "@bufbuild/protobuf";
 import { MessageSchema } from "@chat/proto";
+import { beforeDeadline } from "./deadline.js";
+import { authorizePull, authorizeSend, callingUser } from "./chat/access.js";
 import { validatePull, validateSend, type ChatLimits } from "./chat/rules.js";
 import type { MessageStore, StoredMessage } from "./store/store.js";
 
 export interface RouteDeps {
   readonly store: MessageStore;
   readonly limits: ChatLimits;
+  /** Refuse calls that carry no authenticated user (the edge runs with AUTH_MODE=jwt). */
+  readonly requireUser?: boolean;
 }
 
 function toMessage(chat: string, stored: StoredMessage): Message {
@@ -20,12 +24,13 @@ function toMessage(chat: string, stored: StoredMessage): Message {
 }
 
 /** The MessageService implementation: chat rules first, then the store. */
-export default ({ store, limits }: RouteDeps) =>
+export default ({ store, limits, requireUser = false }: RouteDeps) =>
   (router: ConnectRouter) =>
     router.service(MessageService, {
-      async send(request) {
+      async send(request, context) {
+        authorizeSend(request.sender, callingUser(context.requestHeader, requireUser));
         const command = validateSend(request, limits);
-        const { message, replayed } = await store.append(command.chat.id, command);
+        const { message, replayed } = await beforeDeadline(context.signal, store.append(command.chat.id, command));
         if (replayed && (message.sender !== command.sender || message.text !== command.text)) {
           throw new ConnectError(
             `client_message_id "${command.clientMessageId}" was already used for a different message in chat "${command.chat.id}"; use a new id for a new message`,
@@ -35,9 +40,10 @@ export default ({ store, limits }: RouteDeps) =>
         return { message: toMessage(command.chat.id, message) };
       },
 
-      async pull(request) {
+      async pull(request, context) {
         const query = validatePull(request, limits);
-        const page = await store.page(query.chat.id, query);
+        authorizePull(query.chat, callingUser(context.requestHeader, requireUser));
+        const page = await beforeDeadline(context.signal, store.page(query.chat.id, query));
         return {
           messages: page.messages.map((stored) => toMessage(query.chat.id, stored)),
           hasMore: page.hasMore,

@@ -14,6 +14,7 @@ import type { MessageServiceConfig } from "./config.js";
 import { errorInterceptor } from "./errors.js";
 import { createDualProtocolServer } from "./http/dual-protocol.js";
 import { healthHandler, type HealthState } from "./http/health.js";
+import { limitInFlight } from "./limit-in-flight.js";
 import { observeRpcs } from "./observe-rpcs.js";
 import routes from "./routes.js";
 import { openStore } from "./storage.js";
@@ -29,9 +30,14 @@ export async function start(
   const store = openStore(config, logger, registry);
   const health: HealthState = { draining: false };
   const handler = connectNodeAdapter({
-    routes: routes({ store, limits: config.limits }),
+    routes: routes({ store, limits: config.limits, requireUser: config.requireUser }),
     // Outermost first: the span and the log line see the error code the caller gets.
-    interceptors: [tracingServerInterceptor(), observeRpcs(logger, registry), errorInterceptor(logger)],
+    interceptors: [
+      tracingServerInterceptor(),
+      observeRpcs(logger, registry),
+      errorInterceptor(logger),
+      limitInFlight(config.maxInFlight),
+    ],
     readMaxBytes: maxRequestBytes,
     fallback: healthHandler(store, health),
   });

@@ -8,16 +8,16 @@ import type { MessageStore } from "./store/store.js";
 
 /** Builds the storage engine the configuration names, and starts connecting to it. */
 export function openStore(config: MessageServiceConfig, logger: Logger, registry: Registry): MessageStore {
-  const options = { idempotencyTtlSeconds: config.idempotencyTtlSeconds };
   if (config.storage.kind === "memory") {
     logger.warn(
       "storage: in-memory engine (no REDIS_URL or REDIS_CLUSTER_NODES set); messages are lost on restart and not shared between replicas",
     );
-    return new MemoryStore(options);
+    return new MemoryStore();
   }
   const client = createRedisClient(config.storage, {
     username: config.redisUsername,
     password: config.redisPassword,
+    tls: config.redisTls,
     commandTimeoutMs: config.redisCommandTimeoutMs,
   });
   const errors = new Counter({
@@ -30,9 +30,11 @@ export function openStore(config: MessageServiceConfig, logger: Logger, registry
     errors.inc({ kind: "connection" });
     logger.warn({ err: error }, "redis connection error");
   });
-  client.connect().catch((error: unknown) => {
-    logger.warn({ err: error }, "redis is not reachable yet; retrying in the background");
-  });
   logger.info({ engine: config.storage.kind }, "storage: redis");
-  return new RedisStore(client, { ...options, onError: (kind) => errors.inc({ kind }) });
+  return new RedisStore(client, {
+    waitReplicas: config.redisWaitReplicas,
+    waitTimeoutMs: config.redisWaitTimeoutMs,
+    timeoutMs: config.redisCommandTimeoutMs,
+    onError: (kind) => errors.inc({ kind }),
+  });
 }

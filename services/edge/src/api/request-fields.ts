@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import type { Context } from "koa";
 import getRawBody from "raw-body";
 import { ApiError, invalidArgument } from "./api-error.js";
@@ -28,18 +29,52 @@ function foldKeys(source: Iterable<[string, unknown]>, canonical: Map<string, st
   return fields;
 }
 
+// Body bytes left unread would be taken for the next request on a keep-alive connection
+// (it would hang or misparse): when the body is not read to its end, close the connection.
+const closeConnection = { connection: "close" };
+// Invalid UTF-8 is refused rather than replaced with U+FFFD, so what is stored is what was sent.
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+// What is read and dropped of a refused body, so a client still sending it gets the answer
+// instead of a connection reset (RFC 9112 §9.6); past this, the connection is cut.
+const drainBytes = 1024 * 1024;
+const drainMs = 2_000;
+
+/** Reads what is left of a refused body and drops it, until it ends or the bound is reached. */
+function drainBody(req: IncomingMessage): Promise<void> {
+  if (req.complete) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const finish = () => {
+      clearTimeout(timer);
+      req.off("data", onData).off("end", finish).off("close", finish).off("error", finish);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > drainBytes) finish();
+    };
+    const timer = setTimeout(finish, drainMs);
+    req.on("data", onData).once("end", finish).once("close", finish).once("error", finish);
+    req.resume();
+  });
+}
+
 async function readBody(ctx: Context, maxBytes: number): Promise<string> {
+  let bytes: Buffer;
   try {
-    return await getRawBody(ctx.req, { limit: maxBytes, encoding: "utf-8" });
+    bytes = await getRawBody(ctx.req, { limit: maxBytes });
   } catch (error) {
     const type = (error as { type?: string }).type;
+    await drainBody(ctx.req);
     if (type === "entity.too.large") {
-      throw new ApiError(413, "payload_too_large", `request body is larger than ${maxBytes} bytes`);
+      throw new ApiError(413, "payload_too_large", `request body is larger than ${maxBytes} bytes`, closeConnection);
     }
-    if (type === "encoding.unsupported" || type === "charset.unsupported") {
-      throw new ApiError(415, "unsupported_media_type", "request body must be UTF-8");
-    }
-    throw invalidArgument("request body could not be read completely");
+    throw new ApiError(400, "invalid_argument", "request body could not be read completely", closeConnection);
+  }
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw invalidArgument("request body is not valid UTF-8");
   }
 }
 
@@ -57,6 +92,12 @@ function parseJsonObject(text: string): [string, unknown][] {
 }
 
 function queryEntries(search: string): [string, unknown][] {
+  // URLSearchParams would turn malformed escapes and invalid UTF-8 into other characters.
+  try {
+    decodeURIComponent(search.replace(/\+/g, " "));
+  } catch {
+    throw invalidArgument("the query string (or form body) is not valid percent-encoded UTF-8");
+  }
   return [...new URLSearchParams(search)];
 }
 

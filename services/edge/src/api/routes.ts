@@ -1,14 +1,21 @@
 import Router from "@koa/router";
 import type { Message } from "@chat/proto";
+import { chatUserHeader, encodeChatUser } from "@chat/proto";
+import type { Context } from "koa";
+import type { ApiAction, Middleware } from "../guard.js";
+import { randomUUID } from "node:crypto";
 import type { MessageClient } from "../rpc/message-client.js";
+import { withRetries, type RetryPolicy } from "../rpc/retry.js";
 import { ApiError, invalidArgument } from "./api-error.js";
 import { readFields } from "./request-fields.js";
 import { parsePull, parseSend, pullFields, sendFields } from "./schemas.js";
 
 export interface ApiDeps {
   readonly messages: MessageClient;
-  readonly rpcTimeoutMs: number;
+  readonly retry: RetryPolicy;
   readonly maxBodyBytes: number;
+  /** Authentication and rate limits in front of each action (../guard.ts); none when absent. */
+  readonly guard?: (action: ApiAction) => Middleware[];
   /** Set once shutdown begins; readiness then fails so no new traffic is routed here. */
   readonly isDraining: () => boolean;
 }
@@ -23,39 +30,55 @@ function toJson(message: Message | undefined) {
   };
 }
 
-function idempotencyKey(header: string, fromBody: string | undefined): string {
+// Keys the edge makes only to retry its own calls need to outlive those retries, not a day.
+const edgeKeyTtlSeconds = 300;
+
+/**
+ * The client's idempotency key, or one made here when retries are on, so a retry after a
+ * lost response cannot store the message twice.
+ */
+function idempotencyKey(header: string, fromBody: string | undefined, retries: boolean) {
   if (header !== "" && fromBody !== undefined && header !== fromBody) {
     throw invalidArgument("Idempotency-Key header and client_message_id differ; send one of them");
   }
-  return fromBody ?? header;
+  const fromClient = fromBody ?? header;
+  if (fromClient !== "" || !retries) return { clientMessageId: fromClient, idempotencyTtlSeconds: 0 };
+  return { clientMessageId: `edge:${randomUUID()}`, idempotencyTtlSeconds: edgeKeyTtlSeconds };
+}
+
+/** Call headers carrying the authenticated user, for the message service to enforce access. */
+function userHeaders(ctx: Context): Record<string, string> | undefined {
+  const user = ctx.state.user as string | undefined;
+  return user === undefined ? undefined : { [chatUserHeader]: encodeChatUser(user) };
 }
 
 /** The public REST API: /ping, /api/send, /api/pull, and the probes. */
 export function apiRoutes(deps: ApiDeps): Router {
   const router = new Router();
-  const callOptions = () => ({ timeoutMs: deps.rpcTimeoutMs });
+  const retries = deps.retry.attempts > 1;
+  const guard = deps.guard ?? (() => []);
 
   router.get("/ping", (ctx) => {
     ctx.body = { message: "pong" };
   });
 
-  router.post("/api/send", async (ctx) => {
+  router.post("/api/send", ...guard("send"), async (ctx) => {
     const input = parseSend(await readFields(ctx, sendFields, deps.maxBodyBytes));
-    const { message } = await deps.messages.send(
-      {
-        chat: input.chat,
-        text: input.text,
-        sender: input.sender,
-        clientMessageId: idempotencyKey(ctx.get("idempotency-key"), input.client_message_id),
-      },
-      callOptions(),
-    );
+    const request = {
+      chat: input.chat,
+      text: input.text,
+      sender: input.sender,
+      ...idempotencyKey(ctx.get("idempotency-key"), input.client_message_id, retries),
+    };
+    const headers = userHeaders(ctx);
+    const { message } = await withRetries(deps.retry, (timeoutMs) => deps.messages.send(request, { timeoutMs, headers }));
     ctx.body = { status: "success", message: toJson(message) };
   });
 
-  router.get("/api/pull", async (ctx) => {
+  router.get("/api/pull", ...guard("pull"), async (ctx) => {
     const input = parsePull(await readFields(ctx, pullFields, deps.maxBodyBytes));
-    const page = await deps.messages.pull(input, callOptions());
+    const headers = userHeaders(ctx);
+    const page = await withRetries(deps.retry, (timeoutMs) => deps.messages.pull(input, { timeoutMs, headers }));
     ctx.body = {
       messages: page.messages.map(toJson),
       has_more: page.hasMore,

@@ -5,10 +5,18 @@ import type { RequestFields } from "./request-fields.js";
 const int32Max = 2_147_483_647;
 const int64Max = 9_223_372_036_854_775_807n;
 
+// JSON can carry a lone UTF-16 surrogate ("\ud800"); protobuf's UTF-8 would silently turn it
+// into U+FFFD on the way to the message service, storing (or addressing) something else.
+const loneSurrogate = /\p{Cs}/u;
+
 function text(name: string) {
-  return z.string({
-    error: (issue) => (issue.input === undefined ? `${name} is required` : `${name} must be a string`),
-  });
+  return z
+    .string({
+      error: (issue) => (issue.input === undefined ? `${name} is required` : `${name} must be a string`),
+    })
+    .refine((value) => !loneSurrogate.test(value), {
+      error: `${name} contains an unpaired UTF-16 surrogate; send valid Unicode`,
+    });
 }
 
 // JSON numbers, or decimal strings as query parameters carry them; absent means `fallback`.

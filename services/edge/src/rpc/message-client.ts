@@ -4,6 +4,7 @@ import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { MessageService } from "@chat/proto";
 import { tracingClientInterceptor } from "@chat/runtime";
+import { connectionErrorsAsUnavailable } from "./transport-errors.js";
 
 export type MessageClient = Client<typeof MessageService>;
 
@@ -56,7 +57,7 @@ function http1Transport(options: MessageClientOptions): { transport: Transport; 
     httpVersion: "1.1",
     useBinaryFormat: true,
     nodeOptions: { agent },
-    interceptors: [tracingClientInterceptor()],
+    interceptors: [tracingClientInterceptor(), connectionErrorsAsUnavailable()],
   });
   return { transport, close: () => agent.destroy() };
 }
@@ -68,7 +69,7 @@ function http2Transport(options: MessageClientOptions): { transport: Transport; 
     httpVersion: "2",
     useBinaryFormat: true,
     sessionManager,
-    interceptors: [tracingClientInterceptor()],
+    interceptors: [tracingClientInterceptor(), connectionErrorsAsUnavailable()],
   });
   return { transport, close: () => sessionManager.abort() };
 }

@@ -12,6 +12,8 @@ export interface ChatLimits {
   readonly defaultPullLimit: number;
   /** Largest page a pull returns; larger requests are capped to it. */
   readonly maxPullLimit: number;
+  /** How long an idempotency key is remembered by default, and at most, in seconds. */
+  readonly idempotencyTtlSeconds: number;
 }
 
 export const defaultChatLimits: ChatLimits = {
@@ -20,6 +22,7 @@ export const defaultChatLimits: ChatLimits = {
   maxClientMessageIdLength: 128,
   defaultPullLimit: 10,
   maxPullLimit: 100,
+  idempotencyTtlSeconds: 86_400,
 };
 
 /** A chat named by its two members; `id` is the canonical "lower:higher" form. */
@@ -34,6 +37,8 @@ export interface SendCommand {
   readonly text: string;
   /** Idempotency key, or "" for none. */
   readonly clientMessageId: string;
+  /** How long the idempotency key is remembered, in seconds. */
+  readonly idempotencyTtlSeconds: number;
 }
 
 export interface PullQuery {
@@ -86,7 +91,7 @@ export function canonicalChat(raw: string, limits: ChatLimits): Chat {
 }
 
 export function validateSend(
-  request: { chat: string; text: string; sender: string; clientMessageId: string },
+  request: { chat: string; text: string; sender: string; clientMessageId: string; idempotencyTtlSeconds?: number },
   limits: ChatLimits,
 ): SendCommand {
   const chat = canonicalChat(request.chat, limits);
@@ -108,7 +113,10 @@ export function validateSend(
   if (controlCharacter.test(clientMessageId)) {
     throw invalid("client_message_id must not contain control characters or unpaired surrogates");
   }
-  return { chat, sender: request.sender, text: request.text, clientMessageId };
+  const ttl = request.idempotencyTtlSeconds ?? 0;
+  if (ttl < 0) throw invalid("idempotency_ttl_seconds must be 0 (the default) or more");
+  const idempotencyTtlSeconds = ttl === 0 ? limits.idempotencyTtlSeconds : Math.min(ttl, limits.idempotencyTtlSeconds);
+  return { chat, sender: request.sender, text: request.text, clientMessageId, idempotencyTtlSeconds };
 }
 
 export function validatePull(

@@ -21,7 +21,6 @@ interface ChatHistory {
 }
 
 export interface MemoryStoreOptions {
-  readonly idempotencyTtlSeconds: number;
   readonly clock?: MicrosecondClock;
 }
 
@@ -43,12 +42,10 @@ function lowerBound(messages: readonly StoredMessage[], cursor: bigint): number 
  */
 export class MemoryStore implements MessageStore {
   readonly #chats = new Map<string, ChatHistory>();
-  readonly #ttlMs: number;
   readonly #clock: MicrosecondClock;
   readonly #sweeper: NodeJS.Timeout;
 
-  constructor(options: MemoryStoreOptions) {
-    this.#ttlMs = options.idempotencyTtlSeconds * 1000;
+  constructor(options: MemoryStoreOptions = {}) {
     this.#clock = options.clock ?? systemClock;
     this.#sweeper = setInterval(() => this.#dropExpiredRecords(), 60_000).unref();
   }
@@ -67,7 +64,7 @@ export class MemoryStore implements MessageStore {
     if (input.clientMessageId !== "") {
       history.byClientId.set(input.clientMessageId, {
         sendTime,
-        expiresAt: Date.now() + this.#ttlMs,
+        expiresAt: Date.now() + input.idempotencyTtlSeconds * 1000,
       });
     }
     return { message, replayed: false };

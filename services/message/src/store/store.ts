@@ -11,6 +11,8 @@ export interface AppendInput {
   readonly text: string;
   /** Idempotency key, or "" for none. */
   readonly clientMessageId: string;
+  /** How long the idempotency key is remembered, in seconds. */
+  readonly idempotencyTtlSeconds: number;
 }
 
 export interface AppendResult {

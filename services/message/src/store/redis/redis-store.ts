@@ -37,10 +37,12 @@ function toStoredMessage([id, fields]: StreamEntry): StoredMessage {
   return { sendTime: BigInt(id.slice(0, -2)), sender: fields[1] ?? "", text: fields[3] ?? "" };
 }
 
-// Replies that mean "Redis cannot serve this right now", as opposed to a bug in our commands.
-const transientReply = /^(CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|READONLY|NOREPLICAS|BUSY)/;
+// Replies that mean "Redis cannot serve this right now" (a failover moves slots, a node
+// loads, a shard is down), as opposed to a bug in our commands.
+const transientReply = /^(CLUSTERDOWN|TRYAGAIN|MOVED|ASK|LOADING|MASTERDOWN|READONLY|NOREPLICAS|BUSY)/;
 
 function storageError(cause: unknown): ConnectError {
+  if (cause instanceof ConnectError) return cause;
   const isReply = cause instanceof Error && cause.name === "ReplyError";
   if (isReply && !transientReply.test(cause.message)) {
     return new ConnectError("storage command failed", Code.Internal, undefined, undefined, cause);
@@ -49,7 +51,18 @@ function storageError(cause: unknown): ConnectError {
 }
 
 export interface RedisStoreOptions {
-  readonly idempotencyTtlSeconds: number;
+  /**
+   * Replicas that must confirm a write (Redis WAIT) before a send succeeds; 0 trusts the
+   * primary alone. A send they do not confirm in time fails as Unavailable: the message may
+   * be stored, and a retry with the same client_message_id answers it without a copy.
+   */
+  readonly waitReplicas?: number;
+  readonly waitTimeoutMs?: number;
+  /**
+   * Longest wait for Redis on one call, retries inside the client included (a failover can
+   * hold commands while slots move); past it the call fails as Unavailable, which callers retry.
+   */
+  readonly timeoutMs?: number;
   /** Called for every failed command, with whether Redis was unavailable or rejected it. */
   readonly onError?: (kind: "unavailable" | "command") => void;
 }
@@ -60,30 +73,52 @@ export interface RedisStoreOptions {
  */
 export class RedisStore implements MessageStore {
   readonly #redis: RedisClient;
-  readonly #idempotencyTtlSeconds: number;
+  readonly #waitReplicas: number;
+  readonly #waitTimeoutMs: number;
+  readonly #timeoutMs: number;
   readonly #onError: (kind: "unavailable" | "command") => void;
 
-  constructor(redis: RedisClient, options: RedisStoreOptions) {
+  constructor(redis: RedisClient, options: RedisStoreOptions = {}) {
     this.#redis = redis;
-    this.#idempotencyTtlSeconds = options.idempotencyTtlSeconds;
+    this.#waitReplicas = options.waitReplicas ?? 0;
+    this.#waitTimeoutMs = options.waitTimeoutMs ?? 500;
+    this.#timeoutMs = options.timeoutMs ?? 1_000;
     this.#onError = options.onError ?? (() => {});
     redis.defineCommand("chatSend", { numberOfKeys: 2, lua: sendScript });
   }
 
   async append(chatId: string, input: AppendInput): Promise<AppendResult> {
     const keys = chatKeys(chatId);
-    const reply = await this.#redis
-      .chatSend(
-        keys.messages,
-        keys.idempotency(input.clientMessageId),
-        input.sender,
-        input.text,
-        input.clientMessageId,
-        this.#idempotencyTtlSeconds,
-      )
-      .catch((cause: unknown) => this.#fail(cause));
+    const args: Parameters<RedisClient["chatSend"]> = [
+      keys.messages,
+      keys.idempotency(input.clientMessageId),
+      input.sender,
+      input.text,
+      input.clientMessageId,
+      input.idempotencyTtlSeconds,
+    ];
+    const reply = await this.#bounded(this.#waitReplicas === 0 ? this.#redis.chatSend(...args) : this.#sendAndWait(args));
     const [sendTime, sender, text, replayed] = reply;
     return { message: { sendTime: BigInt(sendTime), sender, text }, replayed: replayed === 1 };
+  }
+
+  /** The script and WAIT in one pipeline, so WAIT reaches the primary that ran the script. */
+  async #sendAndWait(args: Parameters<RedisClient["chatSend"]>): Promise<SendReply> {
+    const results = await this.#redis
+      .pipeline()
+      .chatSend(...args)
+      .wait(this.#waitReplicas, this.#waitTimeoutMs)
+      .exec();
+    const [[sendError, reply], [waitError, confirmed]] = results as [[Error | null, SendReply], [Error | null, number]];
+    if (sendError) throw sendError;
+    if (waitError) throw waitError;
+    if (confirmed < this.#waitReplicas) {
+      throw new ConnectError(
+        `the message was not confirmed by ${this.#waitReplicas} replica(s) within ${this.#waitTimeoutMs} ms; retry with the same client_message_id`,
+        Code.Unavailable,
+      );
+    }
+    return reply;
   }
 
   async page(chatId: string, query: PageQuery): Promise<Page> {
@@ -93,7 +128,7 @@ export class RedisStore implements MessageStore {
     const read = query.reverse
       ? this.#redis.xrevrange(key, from ?? "+", "-", "COUNT", count)
       : this.#redis.xrange(key, from ?? "-", "+", "COUNT", count);
-    const entries = await read.catch((cause: unknown) => this.#fail(cause));
+    const entries = await this.#bounded(read);
     return toPage((entries as StreamEntry[]).map(toStoredMessage), query.limit);
   }
 
@@ -101,10 +136,24 @@ export class RedisStore implements MessageStore {
     await this.#redis.ping().catch((cause: unknown) => Promise.reject(storageError(cause)));
   }
 
-  #fail(cause: unknown): never {
-    const error = storageError(cause);
-    this.#onError(error.code === Code.Unavailable ? "unavailable" : "command");
-    throw error;
+  /** Bounds `work` by the store's timeout and turns its failures into RPC errors. */
+  async #bounded<T>(work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ConnectError(`message storage did not answer within ${this.#timeoutMs} ms`, Code.Unavailable)),
+        this.#timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } catch (cause) {
+      const error = storageError(cause);
+      this.#onError(error.code === Code.Unavailable ? "unavailable" : "command");
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {

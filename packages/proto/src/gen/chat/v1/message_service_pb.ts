@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat/v1/message_service.proto.
  */
 export const file_chat_v1_message_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jaGF0L3YxL21lc3NhZ2Vfc2VydmljZS5wcm90bxIHY2hhdC52MSJUCgtTZW5kUmVxdWVzdBIMCgRjaGF0GAEgASgJEgwKBHRleHQYAiABKAkSDgoGc2VuZGVyGAMgASgJEhkKEWNsaWVudF9tZXNzYWdlX2lkGAQgASgJIjEKDFNlbmRSZXNwb25zZRIhCgdtZXNzYWdlGAEgASgLMhAuY2hhdC52MS5NZXNzYWdlIksKC1B1bGxSZXF1ZXN0EgwKBGNoYXQYASABKAkSDgoGY3Vyc29yGAIgASgDEg0KBWxpbWl0GAMgASgFEg8KB3JldmVyc2UYBCABKAgiWQoMUHVsbFJlc3BvbnNlEiIKCG1lc3NhZ2VzGAEgAygLMhAuY2hhdC52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIEhMKC25leHRfY3Vyc29yGAMgASgDMnoKDk1lc3NhZ2VTZXJ2aWNlEjMKBFNlbmQSFC5jaGF0LnYxLlNlbmRSZXF1ZXN0GhUuY2hhdC52MS5TZW5kUmVzcG9uc2USMwoEUHVsbBIULmNoYXQudjEuUHVsbFJlcXVlc3QaFS5jaGF0LnYxLlB1bGxSZXNwb25zZWIGcHJvdG8z", [file_chat_v1_message]);
+  fileDesc("Ch1jaGF0L3YxL21lc3NhZ2Vfc2VydmljZS5wcm90bxIHY2hhdC52MSJ1CgtTZW5kUmVxdWVzdBIMCgRjaGF0GAEgASgJEgwKBHRleHQYAiABKAkSDgoGc2VuZGVyGAMgASgJEhkKEWNsaWVudF9tZXNzYWdlX2lkGAQgASgJEh8KF2lkZW1wb3RlbmN5X3R0bF9zZWNvbmRzGAUgASgFIjEKDFNlbmRSZXNwb25zZRIhCgdtZXNzYWdlGAEgASgLMhAuY2hhdC52MS5NZXNzYWdlIksKC1B1bGxSZXF1ZXN0EgwKBGNoYXQYASABKAkSDgoGY3Vyc29yGAIgASgDEg0KBWxpbWl0GAMgASgFEg8KB3JldmVyc2UYBCABKAgiWQoMUHVsbFJlc3BvbnNlEiIKCG1lc3NhZ2VzGAEgAygLMhAuY2hhdC52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIEhMKC25leHRfY3Vyc29yGAMgASgDMnoKDk1lc3NhZ2VTZXJ2aWNlEjMKBFNlbmQSFC5jaGF0LnYxLlNlbmRSZXF1ZXN0GhUuY2hhdC52MS5TZW5kUmVzcG9uc2USMwoEUHVsbBIULmNoYXQudjEuUHVsbFJlcXVlc3QaFS5jaGF0LnYxLlB1bGxSZXNwb25zZWIGcHJvdG8z", [file_chat_v1_message]);
 
 /**
  * SendRequest asks to store one message.
@@ -48,6 +48,15 @@ export type SendRequest = Message<"chat.v1.SendRequest"> & {
    * @generated from field: string client_message_id = 4;
    */
   clientMessageId: string;
+
+  /**
+   * How long the service remembers client_message_id, in seconds. 0 means the server's
+   * default (24 hours); larger values are capped to it. A proxy that makes keys only to
+   * retry its own calls safely needs a short window, which saves memory.
+   *
+   * @generated from field: int32 idempotency_ttl_seconds = 5;
+   */
+  idempotencyTtlSeconds: number;
 };
 
 /**

@@ -1,0 +1,84 @@
+import type { Logger } from "@chat/runtime";
+import type { Context, Next } from "koa";
+import { Counter, type Registry } from "prom-client";
+import type { AuthConfig } from "./auth/config.js";
+import { authenticate } from "./auth/authenticate.js";
+import { createTokenVerifier } from "./auth/verify-token.js";
+import type { RateLimitConfig } from "./rate-limit/config.js";
+import { MemoryRateLimiter, type RateLimiter } from "./rate-limit/limiter.js";
+import { limitRequests } from "./rate-limit/limit-requests.js";
+import { RedisRateLimiter } from "./rate-limit/redis-limiter.js";
+
+export type ApiAction = "send" | "pull";
+export type Middleware = (ctx: Context, next: Next) => Promise<void>;
+
+/** What stands in front of each API action: authentication, then the rate limit. */
+export interface Guard {
+  readonly before: (action: ApiAction) => Middleware[];
+  close(): Promise<void>;
+}
+
+const errorLogIntervalMs = 10_000;
+
+function openLimiter(config: RateLimitConfig, logger: Logger, errors: Counter): RateLimiter {
+  if (config.redis === undefined) {
+    logger.warn("rate limits: kept in this process (no REDIS_URL or REDIS_CLUSTER_NODES); each replica counts on its own");
+    return new MemoryRateLimiter();
+  }
+  let lastLogged = 0;
+  return new RedisRateLimiter({
+    ...config.redis,
+    onError(error) {
+      errors.inc();
+      // Fail open: the request goes through. Log the cause, at most every few seconds.
+      if (Date.now() - lastLogged < errorLogIntervalMs) return;
+      lastLogged = Date.now();
+      logger.warn({ err: error }, "rate limiter unavailable; letting requests through");
+    },
+  });
+}
+
+function authenticationFor(auth: AuthConfig, logger: Logger): Middleware[] {
+  if (auth.mode === "none") {
+    logger.warn("authentication: off (AUTH_MODE=none); anyone may read and send as anyone");
+    return [];
+  }
+  const { issuer, audience, algorithms, keys } = auth;
+  logger.info({ issuer, audience, algorithms, keys: keys.kind }, "authentication: bearer JWTs");
+  return [authenticate(createTokenVerifier(auth), logger)];
+}
+
+/** Builds the guard the configuration asks for; with everything off it adds nothing. */
+export function createGuard(
+  config: { readonly auth: AuthConfig; readonly rateLimit: RateLimitConfig },
+  logger: Logger,
+  registry: Registry,
+): Guard {
+  const authentication = authenticationFor(config.auth, logger);
+  const rules = { send: config.rateLimit.send, pull: config.rateLimit.pull };
+  if (rules.send === undefined && rules.pull === undefined) {
+    return { before: () => authentication, close: async () => {} };
+  }
+  const decisions = new Counter({
+    name: "rate_limit_decisions_total",
+    help: "Requests seen by the rate limiter, by action and result: allowed, limited (429), or error (limiter unavailable, let through).",
+    labelNames: ["action", "result"],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: "rate_limit_errors_total",
+    help: "Rate limiter calls that failed (its Redis was unavailable); those requests were let through.",
+    registers: [registry],
+  });
+  const limiter = openLimiter(config.rateLimit, logger, errors);
+  const options = {
+    limiter,
+    trustedProxyHops: config.rateLimit.trustedProxyHops,
+    onDecision: (action: string, result: string) => decisions.inc({ action, result }),
+  };
+  const limits = {
+    send: rules.send ? [limitRequests("send", rules.send, options)] : [],
+    pull: rules.pull ? [limitRequests("pull", rules.pull, options)] : [],
+  };
+  return { before: (action) => [...authentication, ...limits[action]], close: () => limiter.close() };
+}

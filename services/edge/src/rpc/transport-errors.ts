@@ -1,0 +1,40 @@
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+
+// Socket-level failures: the call may never have reached a server, or its response was lost
+// with the connection (a replica crashed or restarted). connect-node reports some of them as
+// Internal; they are the service being unavailable, which is safe to retry.
+const connectionErrors = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "ENOTFOUND",
+  "ERR_STREAM_PREMATURE_CLOSE",
+  "ERR_HTTP2_STREAM_ERROR",
+  "ERR_HTTP2_GOAWAY_SESSION",
+]);
+
+function causeCode(error: ConnectError): string | undefined {
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+  if (typeof cause?.code === "string") return cause.code;
+  return cause?.message === "socket hang up" ? "ECONNRESET" : undefined;
+}
+
+/** Reports connection failures to the message service as Unavailable, whatever code the transport chose. */
+export function connectionErrorsAsUnavailable(): Interceptor {
+  return (next) => async (request) => {
+    try {
+      return await next(request);
+    } catch (error) {
+      const connectError = ConnectError.from(error);
+      const code = causeCode(connectError);
+      if (connectError.code !== Code.Unavailable && code !== undefined && connectionErrors.has(code)) {
+        throw new ConnectError(`message service connection failed (${code})`, Code.Unavailable, undefined, undefined, error);
+      }
+      throw error;
+    }
+  };
+}

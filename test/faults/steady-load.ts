@@ -1,0 +1,141 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { Agent, request } from "undici";
+
+/** What happened to one message a client tried to send. */
+export interface SendRecord {
+  readonly text: string;
+  /** HTTP status of every attempt, or "connection" when no response came. */
+  readonly attempts: (number | "connection")[];
+  /** Milliseconds each attempt took. */
+  readonly durations: number[];
+  /** send_time from the 200 that acknowledged it, if one did. */
+  sendTime?: number;
+}
+
+export interface SteadyLoadOptions {
+  readonly baseUrl: () => string;
+  readonly chat: string;
+  readonly sender: string;
+  readonly concurrency: number;
+  /** Checked before each new message; the load ends when it returns true. */
+  readonly done: () => boolean;
+  /** Hard cap on messages, so the loop is bounded whatever `done` says. */
+  readonly maxMessages: number;
+  /** Attempts per message (first included) on 503, 504 or a connection error. */
+  readonly maxAttempts?: number;
+  readonly retryPauseMs?: number;
+}
+
+/**
+ * Clients that each send one message at a time into one chat, each message with its own
+ * Idempotency-Key, retrying the same key on retryable failures as a well-behaved client does.
+ */
+export async function steadySends(options: SteadyLoadOptions): Promise<SendRecord[]> {
+  const dispatcher = new Agent({ connections: options.concurrency, connectTimeout: 2_000, headersTimeout: 15_000, bodyTimeout: 15_000 });
+  const records: SendRecord[] = [];
+  const maxAttempts = options.maxAttempts ?? 60;
+  const pause = options.retryPauseMs ?? 100;
+  let next = 0;
+
+  async function send(record: SendRecord, key: string): Promise<void> {
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      const started = performance.now();
+      try {
+        const reply = await request(`${options.baseUrl()}/api/send`, {
+          method: "POST",
+          dispatcher,
+          headers: { "content-type": "application/json", "idempotency-key": key },
+          body: JSON.stringify({ chat: options.chat, sender: options.sender, text: record.text }),
+        });
+        const body = (await reply.body.json()) as { message?: { send_time: number } };
+        record.attempts.push(reply.statusCode);
+        record.durations.push(performance.now() - started);
+        if (reply.statusCode === 200) {
+          record.sendTime = body.message!.send_time;
+          return;
+        }
+        if (reply.statusCode !== 503 && reply.statusCode !== 504) return;
+      } catch {
+        record.attempts.push("connection");
+        record.durations.push(performance.now() - started);
+      }
+      await sleep(pause);
+    }
+  }
+
+  async function client(): Promise<void> {
+    while (!options.done() && next < options.maxMessages) {
+      const id = next++;
+      const record: SendRecord = { text: `message ${id}`, attempts: [], durations: [] };
+      records.push(record);
+      await send(record, `load-${options.chat}-${id}`);
+    }
+  }
+
+  await Promise.all(Array.from({ length: options.concurrency }, client));
+  await dispatcher.close();
+  return records;
+}
+
+export interface StoredMessage {
+  readonly text: string;
+  readonly send_time: number;
+}
+
+interface Page {
+  messages: StoredMessage[];
+  has_more: boolean;
+  next_cursor: number;
+}
+
+/** One page, retried on 503 as a client would while the system heals. */
+async function pullPage(baseUrl: string, chat: string, cursor: number): Promise<Page> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const reply = await request(`${baseUrl}/api/pull?chat=${encodeURIComponent(chat)}&limit=100&cursor=${cursor}`);
+    const body = (await reply.body.json()) as Page;
+    if (reply.statusCode === 200) return body;
+    if (reply.statusCode !== 503) throw new Error(`pull answered ${reply.statusCode}: ${JSON.stringify(body)}`);
+    await sleep(100);
+  }
+  throw new Error("pull kept answering 503");
+}
+
+/** Every message of a chat, oldest first, following next_cursor. */
+export async function pullAll(baseUrl: string, chat: string): Promise<StoredMessage[]> {
+  const stored: StoredMessage[] = [];
+  let cursor = 0;
+  for (let page = 0; page < 10_000; page++) {
+    const body = await pullPage(baseUrl, chat, cursor);
+    stored.push(...body.messages);
+    if (!body.has_more) return stored;
+    cursor = body.next_cursor;
+  }
+  throw new Error("pagination did not end");
+}
+
+/** The counts a fault test reports, and what it asserts on. */
+export function tally(records: readonly SendRecord[], stored: readonly StoredMessage[]) {
+  const acknowledged = records.filter((record) => record.sendTime !== undefined);
+  const storedByText = new Map<string, StoredMessage[]>();
+  for (const message of stored) storedByText.set(message.text, [...(storedByText.get(message.text) ?? []), message]);
+  const statuses = records.flatMap((record) => record.attempts);
+  return {
+    sent: records.length,
+    acknowledged: acknowledged.length,
+    stored: stored.length,
+    lost: acknowledged.filter((record) => !storedByText.has(record.text)).length,
+    duplicated: [...storedByText.values()].filter((copies) => copies.length > 1).length,
+    /** Acknowledged with a send_time other than the stored one: a retry stored a copy. */
+    wrongSendTime: acknowledged.filter((record) => storedByText.get(record.text)?.[0]?.send_time !== record.sendTime).length,
+    retried: records.filter((record) => record.attempts.length > 1).length,
+    unexpectedStatuses: statuses.filter((status) => status !== 200 && status !== 503 && status !== "connection"),
+    failedStatuses: statuses.filter((status) => status !== 200).length,
+    outOfOrder: stored.filter((message, i) => i > 0 && message.send_time <= stored[i - 1]!.send_time).length,
+  };
+}
+
+/** The p-th percentile (0–100) of some numbers. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
