@@ -6,7 +6,8 @@ import { defaultChatLimits, type ChatLimits } from "../../services/message/src/c
 import { errorInterceptor } from "../../services/message/src/errors.js";
 import routes from "../../services/message/src/routes.js";
 import { MemoryStore } from "../../services/message/src/store/memory-store.js";
-import { createRedisClient, type RedisTarget } from "../../services/message/src/store/redis/client.js";
+import type { RedisTarget } from "@chat/runtime";
+import { createRedisClient } from "../../services/message/src/store/redis/client.js";
 import { RedisStore } from "../../services/message/src/store/redis/redis-store.js";
 import type { MessageStore } from "../../services/message/src/store/store.js";
 

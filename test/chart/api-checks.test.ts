@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../harness/services.js";
+import { signToken, testAudience, testIssuer, testSecret } from "../support/tokens.js";
 import { chartDir, root } from "./helm.js";
 
 const run = promisify(execFile);
@@ -25,8 +26,8 @@ async function outcome(command: string, args: string[], env: Record<string, stri
 }
 
 /** The `helm test` pod's command, run with this machine's node. */
-const helmTest = (edgeUrl: string) =>
-  outcome(process.execPath, [join(chartDir, "files/send-pull-test.mjs")], { EDGE_URL: edgeUrl, TEST_TIMEOUT_MS: "3000" });
+const helmTest = (edgeUrl: string, env: Record<string, string> = {}) =>
+  outcome(process.execPath, [join(chartDir, "files/send-pull-test.mjs")], { EDGE_URL: edgeUrl, TEST_TIMEOUT_MS: "3000", ...env });
 
 /** The kind smoke test, pointed at a base URL. */
 const smokeTest = (baseUrl: string, timeoutSeconds = 3) =>
@@ -70,6 +71,12 @@ describe("the deployment's end-to-end checks", () => {
     expect(result.output).toContain("did not return exactly the message sent");
   });
 
+  it("helm test script: fails when auth is expected but the edge lets a send without a token through", async () => {
+    const result = await helmTest(stack.edge.url, { EDGE_AUTH_MODE: "jwt" });
+    expect(result.code).toBe(1);
+    expect(result.output).toContain("POST /api/send without a token answered 200, not 401");
+  });
+
   it("smoke test: passes against a working edge", async () => {
     const result = await smokeTest(stack.edge.url);
     expect(result.output).toContain("smoke test passed");
@@ -86,5 +93,44 @@ describe("the deployment's end-to-end checks", () => {
     const result = await smokeTest("http://127.0.0.1:1", 1);
     expect(result.code).not.toBe(0);
     expect(result.output).toContain("smoke test FAILED");
+  });
+});
+
+describe("the helm test script against an edge that requires tokens", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack(
+      { AUTH_REQUIRE_USER: "true" },
+      { AUTH_MODE: "jwt", AUTH_ISSUER: testIssuer, AUTH_AUDIENCE: testAudience, AUTH_JWT_SECRET: testSecret },
+    );
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it("without a token: checks /ping and that a tokenless send is refused, and says it skipped the rest", async () => {
+    const result = await helmTest(stack.edge.url, { EDGE_AUTH_MODE: "jwt" });
+    expect(result.output).toContain("SKIP: send and pull need a bearer token");
+    expect(result.output).toContain("PASS: /ping answers and a send without a token is refused (401)");
+    expect(result.code).toBe(0);
+  });
+
+  it("with a token: sends and pulls back as the token's subject", async () => {
+    const result = await helmTest(stack.edge.url, { EDGE_AUTH_MODE: "jwt", EDGE_TOKEN: await signToken("helm-probe") });
+    expect(result.output).toMatch(/PASS: sent and pulled back ".*" in chat helm-probe:run-/);
+    expect(result.code).toBe(0);
+  });
+
+  it("with a token the edge rejects: fails, naming the answer", async () => {
+    const expired = await signToken("helm-probe", { exp: Math.floor(Date.now() / 1000) - 3600 });
+    const result = await helmTest(stack.edge.url, { EDGE_AUTH_MODE: "jwt", EDGE_TOKEN: expired });
+    expect(result.code).toBe(1);
+    expect(result.output).toContain("POST /api/send answered 401");
+  });
+
+  it("in mode none against this edge: fails, since the send is refused", async () => {
+    const result = await helmTest(stack.edge.url);
+    expect(result.code).toBe(1);
+    expect(result.output).toContain("POST /api/send answered 401");
   });
 });

@@ -60,7 +60,11 @@ export interface Container {
   image: string;
   command?: string[];
   args?: string[];
-  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+  env?: {
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } };
+  }[];
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
   ports?: { name: string; containerPort: number }[];
   startupProbe?: Probe;
@@ -69,6 +73,7 @@ export interface Container {
   lifecycle?: { preStop?: { sleep?: { seconds: number }; exec?: { command: string[] } } };
   securityContext?: Record<string, unknown>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
 }
 export interface Probe {
   httpGet?: { path: string; port: string | number };
@@ -81,8 +86,18 @@ export interface PodSpec {
   securityContext?: Record<string, unknown>;
   terminationGracePeriodSeconds?: number;
   topologySpreadConstraints?: { topologyKey: string; labelSelector: { matchLabels: Record<string, string> } }[];
-  volumes?: { name: string; configMap?: { name: string }; secret?: { secretName: string } }[];
+  volumes?: Volume[];
   affinity?: Record<string, unknown>;
+}
+export interface KeyToPath {
+  key: string;
+  path: string;
+}
+export interface Volume {
+  name: string;
+  emptyDir?: Record<string, unknown>;
+  configMap?: { name: string; items?: KeyToPath[] };
+  secret?: { secretName: string; items?: KeyToPath[] };
 }
 export interface Workload extends Manifest {
   spec: {
@@ -111,3 +126,26 @@ export const selects = (selector: Record<string, string>, labels: Record<string,
   Object.entries(selector).every(([key, value]) => labels[key] === value);
 
 export const env = (container: Container, name: string) => container.env?.find((e) => e.name === name);
+
+/** Where a file a container reads comes from: the Secret or ConfigMap key behind its mount. */
+export function mountedFile(
+  spec: PodSpec,
+  container: Container,
+  path: string,
+): { kind: "secret" | "configMap"; name: string; key: string } | undefined {
+  for (const mount of container.volumeMounts ?? []) {
+    if (!path.startsWith(`${mount.mountPath}/`)) continue;
+    const volume = spec.volumes?.find((v) => v.name === mount.name);
+    const relative = path.slice(mount.mountPath.length + 1);
+    const source = volume?.secret
+      ? { kind: "secret" as const, name: volume.secret.secretName, items: volume.secret.items }
+      : volume?.configMap
+        ? { kind: "configMap" as const, name: volume.configMap.name, items: volume.configMap.items }
+        : undefined;
+    if (!source) return undefined;
+    // Without items every key is a file of its own name.
+    const key = source.items ? source.items.find((item) => item.path === relative)?.key : relative;
+    return key === undefined ? undefined : { kind: source.kind, name: source.name, key };
+  }
+  return undefined;
+}

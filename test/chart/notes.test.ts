@@ -18,6 +18,27 @@ describe("NOTES.txt", () => {
     expect(text).toContain("helm test chat --namespace chat");
   });
 
+  it("warns loudly while authentication is off, and says what production needs", async () => {
+    const text = await notes();
+    expect(text).toContain("WARNING: authentication is OFF (auth.mode=none)");
+    expect(text).toContain("in production set\nauth.mode=jwt");
+  });
+
+  const jwt = ["auth.mode=jwt", "auth.jwt.issuer=https://id.example.com", "auth.jwt.audience={chat-api}", "auth.jwt.jwksUrl=https://id.example.com/jwks"];
+
+  it("shows requests with a bearer token, and no warning, with jwt", async () => {
+    const text = await notes(...jwt);
+    expect(text).not.toContain("WARNING");
+    expect(text).toContain(`-H "Authorization: Bearer $TOKEN"`);
+    expect(text).toContain("set tests.tokenSecret");
+  });
+
+  it("warns when jwt runs without the NetworkPolicy that makes the user header trustworthy", async () => {
+    const text = await notes(...jwt, "networkPolicy.enabled=false");
+    expect(text).toContain("WARNING: networkPolicy.enabled is false while auth.mode=jwt");
+    expect(text).not.toContain("authentication is OFF");
+  });
+
   it("gives the Ingress URL, https when TLS is configured", async () => {
     const text = await notes(
       "edge.ingress.enabled=true",

@@ -1,11 +1,15 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { render, renderError, type Manifest } from "./helm.js";
-import { env, find, ofKind, pods, selects, type Workload } from "./manifests.js";
+import { env, find, mountedFile, ofKind, pods, selects, type Workload } from "./manifests.js";
 
 const data = (manifests: Manifest[], kind: string, name: string) =>
   (find(manifests, kind, name) as Manifest & { data: Record<string, string> }).data;
 const messageContainer = (manifests: Manifest[]) =>
   find<Workload>(manifests, "Deployment", "chat-message").spec.template.spec.containers[0]!;
+const edgeContainer = (manifests: Manifest[]) =>
+  find<Workload>(manifests, "Deployment", "chat-edge").spec.template.spec.containers[0]!;
+const redisKeys = (config: Record<string, string>) =>
+  Object.fromEntries(Object.entries(config).filter(([key]) => key.startsWith("REDIS_") && !key.startsWith("REDIS_WAIT") && key !== "REDIS_COMMAND_TIMEOUT_MS"));
 
 describe("the in-chart Redis Cluster (defaults)", () => {
   let manifests: Manifest[];
@@ -148,6 +152,77 @@ describe("Redis choices", () => {
   });
 });
 
+describe("rate limits at the edge", () => {
+  it("are off by default, and the edge then gets no Redis settings or password", async () => {
+    const manifests = await render();
+    const config = data(manifests, "ConfigMap", "chat-edge");
+    expect([config.RATE_LIMIT_SEND_PER_MINUTE, config.RATE_LIMIT_PULL_PER_MINUTE, config.RATE_LIMIT_BURST]).toEqual(["0", "0", "0"]);
+    expect(redisKeys(config)).toEqual({});
+    expect(env(edgeContainer(manifests), "REDIS_PASSWORD")).toBeUndefined();
+  });
+
+  it("give the edge the message service's Redis: the same seeds and the same password Secret", async () => {
+    const manifests = await render({ values: { edge: { rateLimit: { sendPerMinute: 30, pullPerMinute: 240, burst: 10 } } } });
+    const config = data(manifests, "ConfigMap", "chat-edge");
+    expect([config.RATE_LIMIT_SEND_PER_MINUTE, config.RATE_LIMIT_PULL_PER_MINUTE, config.RATE_LIMIT_BURST]).toEqual(["30", "240", "10"]);
+    expect(config.REDIS_CLUSTER_NODES).toBeTruthy();
+    expect(redisKeys(config)).toEqual(redisKeys(data(manifests, "ConfigMap", "chat-message")));
+    expect(env(edgeContainer(manifests), "REDIS_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({ name: "chat-redis-cluster", key: "redis-password" });
+    expect(env(edgeContainer(manifests), "REDIS_PASSWORD")?.value).toBeUndefined();
+  });
+
+  it("give the edge an external Redis's URL, user and password reference when one limit is on", async () => {
+    const manifests = await render({
+      values: {
+        "redis-cluster": { enabled: false },
+        externalRedis: { url: "redis://cache.example.com:6379/1", username: "ratelimit", password: "inline-redis-password" },
+        edge: { rateLimit: { pullPerMinute: 100 } },
+      },
+    });
+    const config = data(manifests, "ConfigMap", "chat-edge");
+    expect(config.REDIS_URL).toBe("redis://cache.example.com:6379/1");
+    expect(config.REDIS_USERNAME).toBe("ratelimit");
+    expect(env(edgeContainer(manifests), "REDIS_PASSWORD")?.valueFrom?.secretKeyRef).toEqual({ name: "chat-redis", key: "redis-password" });
+  });
+});
+
+describe("TLS to an external Redis", () => {
+  const external = (tls: object, extra: object = {}) => ({
+    "redis-cluster": { enabled: false },
+    externalRedis: { clusterNodes: ["redis-a:6380", "redis-b:6380"], tls },
+    edge: { rateLimit: { sendPerMinute: 60 } },
+    ...extra,
+  });
+
+  it.each([
+    ["a Secret", { caSecret: "redis-ca", caKey: "ca.pem" }, { kind: "secret", name: "redis-ca", key: "ca.pem" }],
+    ["a ConfigMap", { caConfigMap: "redis-roots" }, { kind: "configMap", name: "redis-roots", key: "ca.crt" }],
+  ])("turns TLS on for both services and mounts the CA from %s", async (_name, ca, source) => {
+    const manifests = await render({ values: external({ enabled: true, ...ca }) });
+    for (const name of ["chat-edge", "chat-message"]) {
+      const config = data(manifests, "ConfigMap", name);
+      expect(config.REDIS_TLS, name).toBe("true");
+      const spec = find<Workload>(manifests, "Deployment", name).spec.template.spec;
+      expect(mountedFile(spec, spec.containers[0]!, config.REDIS_TLS_CA_FILE!), name).toEqual(source);
+    }
+  });
+
+  it("trusts the public CAs when no bundle is given", async () => {
+    const manifests = await render({ values: external({ enabled: true }) });
+    expect(data(manifests, "ConfigMap", "chat-message").REDIS_TLS).toBe("true");
+    expect(data(manifests, "ConfigMap", "chat-message").REDIS_TLS_CA_FILE).toBeUndefined();
+    expect(find<Workload>(manifests, "Deployment", "chat-message").spec.template.spec.volumes?.map((v) => v.name)).toEqual(["tmp"]);
+  });
+
+  it.each([
+    [external({ caSecret: "redis-ca" }), "a CA is set but TLS is off"],
+    [external({ enabled: true, caSecret: "redis-ca", caConfigMap: "redis-roots" }), "not both"],
+    [{ externalRedis: { tls: { enabled: true } } }, "the in-chart Redis Cluster serves no TLS"],
+  ])("refuses a TLS setup the services would refuse %#", async (values, message) => {
+    expect(await renderError({ values })).toContain(message);
+  });
+});
+
 describe("NetworkPolicies", () => {
   let manifests: Manifest[];
   beforeAll(async () => {
@@ -165,14 +240,27 @@ describe("NetworkPolicies", () => {
     expect(metrics!.ports).toEqual([{ port: "metrics" }]);
   });
 
-  it("lets only the message service (and the cluster's own pods) reach Redis", () => {
+  it("lets only the message service (and the cluster's own pods) reach Redis while no rate limit is on", () => {
     const policy = find(manifests, "NetworkPolicy", "chat-redis-cluster");
     const selected = podsOf((policy.spec as { podSelector: { matchLabels: Record<string, string> } }).podSelector.matchLabels);
     expect(selected).toEqual(["chat-redis-cluster"]);
     const [clients, peers] = ingressPeers("chat-redis-cluster");
-    expect(podsOf(clients!.from![0]!.podSelector!.matchLabels)).toEqual(["chat-message"]);
+    // Without rate limits the edge has no business with Redis.
+    expect(clients!.from!.flatMap((peer) => podsOf(peer.podSelector!.matchLabels))).toEqual(["chat-message"]);
     expect(clients!.ports).toEqual([{ port: 6379 }]);
     expect(podsOf(peers!.from![0]!.podSelector!.matchLabels).sort()).toEqual(["chat-redis-cluster", "chat-redis-cluster-bootstrap"]);
+    expect(peers!.ports).toEqual([{ port: 6379 }, { port: 16379 }]);
+  });
+
+  it("also lets the edge reach Redis when it keeps rate limits there", async () => {
+    const limited = await render({ values: { networkPolicy: { enabled: true }, edge: { rateLimit: { sendPerMinute: 60 } } } });
+    const [clients, peers] = (find(limited, "NetworkPolicy", "chat-redis-cluster").spec as {
+      ingress: { from: { podSelector: { matchLabels: Record<string, string> } }[]; ports: unknown[] }[];
+    }).ingress;
+    const podsOfPeer = (selector: Record<string, string>) =>
+      pods(limited).filter((pod) => selects(selector, pod.labels)).map((pod) => pod.owner.metadata.name);
+    expect(clients!.from.flatMap((peer) => podsOfPeer(peer.podSelector.matchLabels)).sort()).toEqual(["chat-edge", "chat-message"]);
+    expect(clients!.ports).toEqual([{ port: 6379 }]);
     expect(peers!.ports).toEqual([{ port: 6379 }, { port: 16379 }]);
   });
 

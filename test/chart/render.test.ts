@@ -1,8 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { lint, render, type Manifest } from "./helm.js";
+import { loadConfig as loadEdgeConfig } from "../../services/edge/src/config.js";
+import { loadConfig as loadMessageConfig } from "../../services/message/src/config.js";
 import { find, ofKind, pods, selects, validate, type Workload } from "./manifests.js";
-import { expectedExternalSecrets, scenarios } from "./scenarios.js";
+import { podEnvironment } from "./pod-environment.js";
+import { expectedExternalConfigMaps, expectedExternalSecrets, scenarios } from "./scenarios.js";
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -68,16 +71,28 @@ describe.each(Object.entries(scenarios))("chart rendered with %s", (_name, optio
     }
   });
 
-  it("references only ConfigMaps that it renders", () => {
-    const configMaps = ofKind(manifests, "ConfigMap").map((c) => c.metadata.name);
+  /** Checks that a referenced key exists in a rendered object, or that the object is one the values name as existing. */
+  function expectKey(kind: "Secret" | "ConfigMap", name: string, key: string | undefined, external: string[], what: string) {
+    if (external.includes(name)) {
+      expect(ofKind(manifests, kind).map((m) => m.metadata.name), what).not.toContain(name);
+      return;
+    }
+    const object = find(manifests, kind, name) as Manifest & { data: Record<string, string> };
+    if (key !== undefined) expect(Object.keys(object.data), what).toContain(key);
+  }
+
+  it("references only ConfigMaps and keys that it renders (or that the values name as existing)", () => {
+    const external = expectedExternalConfigMaps(options);
     for (const pod of pods(manifests)) {
       for (const container of pod.spec.containers) {
         for (const source of container.envFrom ?? []) {
-          if (source.configMapRef) expect(configMaps).toContain(source.configMapRef.name);
+          if (source.configMapRef) expectKey("ConfigMap", source.configMapRef.name, undefined, [], pod.owner.metadata.name);
         }
       }
       for (const volume of pod.spec.volumes ?? []) {
-        if (volume.configMap) expect(configMaps).toContain(volume.configMap.name);
+        if (!volume.configMap) continue;
+        const items = volume.configMap.items?.map((item) => item.key) ?? [undefined];
+        for (const key of items) expectKey("ConfigMap", volume.configMap.name, key, external, `${volume.name} in ${pod.owner.metadata.name}`);
       }
     }
   });
@@ -87,13 +102,23 @@ describe.each(Object.entries(scenarios))("chart rendered with %s", (_name, optio
     for (const pod of pods(manifests)) {
       for (const variable of pod.spec.containers.flatMap((c) => c.env ?? [])) {
         const ref = variable.valueFrom?.secretKeyRef;
-        if (!ref) continue;
-        if (external.includes(ref.name)) {
-          expect(ofKind(manifests, "Secret").map((s) => s.metadata.name)).not.toContain(ref.name);
-          continue;
-        }
-        const secret = find(manifests, "Secret", ref.name) as Manifest & { data: Record<string, string> };
-        expect(Object.keys(secret.data), `${variable.name} in ${pod.owner.metadata.name}`).toContain(ref.key);
+        if (ref) expectKey("Secret", ref.name, ref.key, external, `${variable.name} in ${pod.owner.metadata.name}`);
+      }
+      for (const volume of pod.spec.volumes ?? []) {
+        if (!volume.secret) continue;
+        const items = volume.secret.items?.map((item) => item.key) ?? [undefined];
+        for (const key of items) expectKey("Secret", volume.secret.secretName, key, external, `${volume.name} in ${pod.owner.metadata.name}`);
+      }
+    }
+  });
+
+  it("gives both services a configuration they accept at startup (their own config loaders)", () => {
+    for (const [deployment, load] of [["chat-edge", loadEdgeConfig], ["chat-message", loadMessageConfig]] as const) {
+      const pod = podEnvironment(manifests, deployment);
+      try {
+        expect(() => load(pod.env), deployment).not.toThrow();
+      } finally {
+        pod.remove();
       }
     }
   });

@@ -10,6 +10,8 @@ describe("values.schema.json", () => {
     [{ tpyo: true }, "additional properties 'tpyo' not allowed"],
     [{ message: { autoscaling: { enable: false } } }, "additional properties 'enable' not allowed"],
     [{ "redis-cluster": { persistance: { size: "1Gi" } } }, "additional properties 'persistance' not allowed"],
+    [{ auth: { jwt: { sharedSecret: "x" } } }, "additional properties 'sharedSecret' not allowed"],
+    [{ edge: { rateLimit: { sendsPerMinute: 10 } } }, "additional properties 'sendsPerMinute' not allowed"],
   ])("rejects an unknown key: %j", async (values, message) => {
     expect(await renderError({ values })).toContain(message);
   });
@@ -21,6 +23,17 @@ describe("values.schema.json", () => {
     [{ "redis-cluster": { cluster: { masters: "three" } } }, "/cluster/masters"],
     [{ "redis-cluster": { cluster: { masters: 2 } } }, "/cluster/masters"],
     [{ edge: { autoscaling: { targetCPUUtilizationPercentage: 0 } } }, "/edge/autoscaling/targetCPUUtilizationPercentage"],
+    [{ auth: { mode: "oauth" } }, "/auth/mode"],
+    [{ auth: { mode: true } }, "/auth/mode"],
+    [{ auth: { jwt: { audience: "chat-api" } } }, "/auth/jwt/audience"],
+    [{ auth: { jwt: { algorithms: ["none"] } } }, "/auth/jwt/algorithms/0"],
+    [{ auth: { jwt: { jwksUrl: "id.example.com/jwks" } } }, "/auth/jwt/jwksUrl"],
+    [{ auth: { jwt: { clockSkewSeconds: 301 } } }, "/auth/jwt/clockSkewSeconds"],
+    [{ edge: { rateLimit: { sendPerMinute: -1 } } }, "/edge/rateLimit/sendPerMinute"],
+    [{ edge: { config: { trustedProxyHops: 11 } } }, "/edge/config/trustedProxyHops"],
+    [{ edge: { config: { rpcRetryAttempts: 0 } } }, "/edge/config/rpcRetryAttempts"],
+    [{ message: { config: { maxInFlight: 0 } } }, "/message/config/maxInFlight"],
+    [{ externalRedis: { tls: { enabled: "yes" } } }, "/externalRedis/tls/enabled"],
   ])("rejects a wrong type or range: %j", async (values, path) => {
     const error = await renderError({ values });
     expect(error).toContain(path);

@@ -1,13 +1,39 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { loadConfig as loadEdgeConfig, type EdgeConfig } from "../../services/edge/src/config.js";
+import { loadConfig as loadMessageConfig, type MessageServiceConfig } from "../../services/message/src/config.js";
 import { chartDir, render, type Manifest } from "./helm.js";
 import { env, find, ofKind, pods, selects, type Container, type Workload } from "./manifests.js";
+import { podEnvironment } from "./pod-environment.js";
 
 const components = ["edge", "message"] as const;
 const container = (workload: Workload) => workload.spec.template.spec.containers[0]!;
 const configMapData = (manifests: Manifest[], name: string) =>
   (find(manifests, "ConfigMap", name) as Manifest & { data: Record<string, string> }).data;
+
+/** A service's settings as it reads them from the rendered pod. */
+function loaded<T>(manifests: Manifest[], deployment: string, load: (env: NodeJS.ProcessEnv) => T): T {
+  const pod = podEnvironment(manifests, deployment);
+  try {
+    return load(pod.env);
+  } finally {
+    pod.remove();
+  }
+}
+const edgeKnobs = (c: EdgeConfig) => ({
+  retry: c.retry,
+  limits: [c.maxInFlight, c.maxBodyBytes, c.maxHeaderBytes, c.maxQueryParams, c.rpcMaxSockets, c.rpcConnectionMaxAgeMs, c.shutdownTimeoutMs],
+  rateLimit: { send: c.rateLimit.send, pull: c.rateLimit.pull, trustedProxyHops: c.rateLimit.trustedProxyHops },
+  auth: c.auth.mode,
+});
+const messageKnobs = (c: MessageServiceConfig) => ({
+  limits: c.limits,
+  maxInFlight: c.maxInFlight,
+  redis: [c.redisCommandTimeoutMs, c.redisWaitTimeoutMs],
+  requireUser: c.requireUser,
+  shutdownTimeoutMs: c.shutdownTimeoutMs,
+});
 
 describe("service Deployments with default values", () => {
   let manifests: Manifest[];
@@ -75,6 +101,21 @@ describe("service Deployments with default values", () => {
     expect(configMapData(manifests, `chat-${component}`).OTEL_SERVICE_NAME).toBe(`chat-${component}`);
   });
 
+  it("keeps the services' own defaults for every limit, retry and auth setting (read by their config loaders)", () => {
+    expect(edgeKnobs(loaded(manifests, "chat-edge", loadEdgeConfig))).toEqual(edgeKnobs(loadEdgeConfig({})));
+    expect(messageKnobs(loaded(manifests, "chat-message", loadMessageConfig))).toEqual(messageKnobs(loadMessageConfig({})));
+    expect(configMapData(manifests, "chat-edge")).toMatchObject({
+      RPC_ATTEMPT_TIMEOUT_MS: "2000",
+      RPC_RETRY_ATTEMPTS: "3",
+      RPC_RETRY_BACKOFF_MS: "25",
+      MAX_HEADER_BYTES: "16384",
+      MAX_QUERY_PARAMS: "16",
+      MAX_IN_FLIGHT: "2048",
+      TRUSTED_PROXY_HOPS: "0",
+    });
+    expect(configMapData(manifests, "chat-message").MAX_IN_FLIGHT).toBe("4096");
+  });
+
   it("sends the edge to the message service's Service by name and port", () => {
     const url = new URL(configMapData(manifests, "chat-edge").MESSAGE_SERVICE_URL!);
     const service = find(manifests, "Service", url.hostname);
@@ -131,6 +172,32 @@ describe("service Deployments with other values", () => {
       { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 55 } } },
       { type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: 80 } } },
     ]);
+  });
+
+  it("passes configured limits and retry settings to the services", async () => {
+    const manifests = await render({
+      values: {
+        edge: {
+          config: { rpcAttemptTimeoutMs: 750, rpcRetryAttempts: 5, rpcRetryBackoffMs: 40, maxHeaderBytes: 8192, maxQueryParams: 8, maxInFlight: 500 },
+        },
+        message: { config: { maxInFlight: 1000 } },
+      },
+    });
+    const edge = loaded(manifests, "chat-edge", loadEdgeConfig);
+    expect(edge.retry).toEqual({ attempts: 5, attemptTimeoutMs: 750, deadlineMs: 5000, backoffMs: 40 });
+    expect([edge.maxHeaderBytes, edge.maxQueryParams, edge.maxInFlight]).toEqual([8192, 8, 500]);
+    expect(loaded(manifests, "chat-message", loadMessageConfig).maxInFlight).toBe(1000);
+  });
+
+  it.each([
+    ["behind the chart's Ingress: 1 (the ingress appends the client to X-Forwarded-For)", { ingress: { enabled: true } }, "1"],
+    ["without an Ingress: 0 (X-Forwarded-For is not believed)", { ingress: { enabled: false } }, "0"],
+    ["set explicitly, with an Ingress", { ingress: { enabled: true }, config: { trustedProxyHops: 2 } }, "2"],
+    ["set explicitly to 0, with an Ingress", { ingress: { enabled: true }, config: { trustedProxyHops: 0 } }, "0"],
+  ])("trusts X-Forwarded-For hops %s", async (_name, edge, hops) => {
+    const manifests = await render({ values: { edge } });
+    expect(configMapData(manifests, "chat-edge").TRUSTED_PROXY_HOPS).toBe(hops);
+    expect(loaded(manifests, "chat-edge", loadEdgeConfig).rateLimit.trustedProxyHops).toBe(Number(hops));
   });
 
   it("grows the grace period with the drain timeout and the preStop pause", async () => {

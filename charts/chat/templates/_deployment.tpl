@@ -1,6 +1,7 @@
 {{/*
 The Deployment of one service, shared by edge and message:
-(dict "root" $ "component" "edge" "values" .Values.edge "secretEnv" (list of EnvVar))
+(dict "root" $ "component" "edge" "values" .Values.edge "secretEnv" (list of EnvVar)
+      "volumes" (list of Volume) "volumeMounts" (list of VolumeMount)), lists optional
 */}}
 {{- define "chat.deployment" -}}
 {{- $root := .root }}
@@ -135,11 +136,17 @@ spec:
           volumeMounts:
             - name: tmp
               mountPath: /tmp
+            {{- with .volumeMounts }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
       volumes:
         # The root filesystem is read-only; Node and its libraries may still want a /tmp.
         - name: tmp
           emptyDir:
             sizeLimit: 64Mi
+        {{- with .volumes }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
 {{- end }}
 
 {{/*

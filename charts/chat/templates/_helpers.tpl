@@ -149,72 +149,33 @@ POD_NAMESPACE defined before it).
 {{- end }}
 
 {{/*
-A context for calling the redis-cluster subchart's named templates from this chart, so
-names and addresses are computed in one place.
+Whether NetworkPolicies are rendered: "true" or "". Unset, they follow auth.mode: the message
+service believes the `chat-user` header only because no pod but the edge can reach it.
 */}}
-{{- define "chat.redis.context" -}}
-{{- dict "Values" (index .Values "redis-cluster") "Release" .Release "Chart" (dict "Name" "redis-cluster") | toJson }}
+{{- define "chat.networkPolicy.enabled" -}}
+{{- $enabled := .Values.networkPolicy.enabled }}
+{{- if kindIs "invalid" $enabled }}
+{{- $enabled = eq .Values.auth.mode "jwt" }}
+{{- end }}
+{{- if $enabled }}true{{ end }}
 {{- end }}
 
 {{/*
-The in-chart Redis Cluster's full name.
+Whether the edge uses Redis, for rate limits shared by its replicas: "true" or "".
 */}}
-{{- define "chat.redis.fullname" -}}
-{{- include "redis-cluster.fullname" (include "chat.redis.context" . | fromJson) }}
+{{- define "chat.edge.usesRedis" -}}
+{{- $limits := .Values.edge.rateLimit }}
+{{- if or (gt (int $limits.sendPerMinute) 0) (gt (int $limits.pullPerMinute) 0) }}true{{ end }}
 {{- end }}
 
 {{/*
-Selector labels of the in-chart Redis Cluster's nodes.
+TRUSTED_PROXY_HOPS of the edge: the configured number, else 1 behind the chart's Ingress
+(the ingress controller appends the client's address to X-Forwarded-For) and 0 without it.
 */}}
-{{- define "chat.redis.selectorLabels" -}}
-{{- include "redis-cluster.selectorLabels" (include "chat.redis.context" . | fromJson) }}
+{{- define "chat.edge.trustedProxyHops" -}}
+{{- $hops := .Values.edge.config.trustedProxyHops }}
+{{- if kindIs "invalid" $hops }}
+{{- $hops = ternary 1 0 .Values.edge.ingress.enabled }}
 {{- end }}
-
-{{/*
-Labels of every pod of the in-chart Redis Cluster: its nodes and its bootstrap Job.
-*/}}
-{{- define "chat.redis.releaseLabels" -}}
-app.kubernetes.io/name: {{ include "redis-cluster.name" (include "chat.redis.context" . | fromJson) }}
-app.kubernetes.io/instance: {{ .Release.Name }}
-{{- end }}
-
-{{/*
-The Secret and key of the Redis password as JSON ({} when there is none).
-*/}}
-{{- define "chat.redis.passwordSecret" -}}
-{{- if (index .Values "redis-cluster").enabled }}
-{{- $context := include "chat.redis.context" . | fromJson }}
-{{- dict "name" (include "redis-cluster.secretName" $context) "key" (include "redis-cluster.secretKey" $context) | toJson }}
-{{- else if .Values.externalRedis.existingSecret }}
-{{- dict "name" .Values.externalRedis.existingSecret "key" .Values.externalRedis.existingSecretPasswordKey | toJson }}
-{{- else if .Values.externalRedis.password }}
-{{- dict "name" (include "chat.componentName" (dict "root" . "component" "redis")) "key" "redis-password" | toJson }}
-{{- else }}
-{{- dict | toJson }}
-{{- end }}
-{{- end }}
-
-{{/*
-The Redis settings of the message service, checked: REDIS_URL or REDIS_CLUSTER_NODES.
-*/}}
-{{- define "chat.redis.env" -}}
-{{- $external := .Values.externalRedis }}
-{{- if (index .Values "redis-cluster").enabled }}
-{{- if or $external.url $external.clusterNodes }}
-{{- fail "externalRedis is set while redis-cluster.enabled is true: set redis-cluster.enabled=false to use an existing Redis" }}
-{{- end }}
-{{- $nodes := include "redis-cluster.nodeAddresses" (include "chat.redis.context" . | fromJson) }}
-REDIS_CLUSTER_NODES: {{ splitList " " $nodes | join "," | quote }}
-{{- else if and $external.url $external.clusterNodes }}
-{{- fail "externalRedis: set url (one server) or clusterNodes (a cluster), not both" }}
-{{- else if $external.url }}
-REDIS_URL: {{ $external.url | quote }}
-{{- else if $external.clusterNodes }}
-REDIS_CLUSTER_NODES: {{ join "," $external.clusterNodes | quote }}
-{{- else }}
-{{- fail "redis-cluster.enabled is false: set externalRedis.url or externalRedis.clusterNodes" }}
-{{- end }}
-{{- with $external.username }}
-REDIS_USERNAME: {{ . | quote }}
-{{- end }}
+{{- $hops }}
 {{- end }}

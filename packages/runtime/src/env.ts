@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { logFormats, logLevels } from "./logger.js";
 
 /** A bad environment variable, reported by name with what a valid value looks like. */
 export class ConfigError extends Error {
@@ -65,4 +66,16 @@ export function readEnv<Shape extends z.ZodRawShape>(
     return `  ${name}=${JSON.stringify(env[name] ?? "")}: ${issue.message}`;
   });
   throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+}
+
+/** The variables every service reads: where it listens, its metrics port, shutdown and logs. */
+export function serviceEnvShape(defaults: { port: number; metricsPort: number }) {
+  return {
+    HOST: envVar.text("0.0.0.0"),
+    PORT: envVar.port(defaults.port),
+    METRICS_PORT: envVar.port(defaults.metricsPort),
+    SHUTDOWN_TIMEOUT_MS: envVar.integer(10_000, 0, 600_000),
+    LOG_LEVEL: envVar.oneOf(logLevels, "info"),
+    LOG_FORMAT: envVar.oneOf(logFormats, "json"),
+  };
 }

@@ -1,4 +1,4 @@
-export { ConfigError, envVar, readEnv } from "./env.js";
+export { ConfigError, envVar, readEnv, serviceEnvShape } from "./env.js";
 export { createLogger, logFormats, logLevels, type LogFormat, type LogLevel, type Logger } from "./logger.js";
 export { createMetricsRegistry, startMetricsServer } from "./metrics.js";
 export { rpcCodeName } from "./rpc-codes.js";

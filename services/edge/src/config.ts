@@ -1,7 +1,7 @@
 import type { RetryPolicy } from "./rpc/retry.js";
 import { loadAuthConfig, type AuthConfig } from "./auth/config.js";
 import { loadRateLimitConfig, type RateLimitConfig } from "./rate-limit/config.js";
-import { envVar, logFormats, logLevels, readEnv, type LogFormat, type LogLevel } from "@chat/runtime";
+import { envVar, readEnv, serviceEnvShape, type LogFormat, type LogLevel } from "@chat/runtime";
 
 export interface EdgeConfig {
   readonly host: string;
@@ -38,8 +38,7 @@ export interface EdgeConfig {
 }
 
 const shape = {
-  HOST: envVar.text("0.0.0.0"),
-  PORT: envVar.port(8080),
+  ...serviceEnvShape({ port: 8080, metricsPort: 9464 }),
   MESSAGE_SERVICE_URL: envVar.url("http://127.0.0.1:8081", ["http:"]),
   RPC_HTTP_VERSION: envVar.oneOf(["1.1", "2"], "1.1"),
   RPC_TIMEOUT_MS: envVar.integer(5_000, 10, 120_000),
@@ -52,10 +51,6 @@ const shape = {
   MAX_BODY_BYTES: envVar.integer(64 * 1024, 256, 16 * 1024 * 1024),
   MAX_HEADER_BYTES: envVar.integer(16 * 1024, 1024, 1024 * 1024),
   MAX_QUERY_PARAMS: envVar.integer(16, 1, 1_000),
-  SHUTDOWN_TIMEOUT_MS: envVar.integer(10_000, 0, 600_000),
-  METRICS_PORT: envVar.port(9464),
-  LOG_LEVEL: envVar.oneOf(logLevels, "info"),
-  LOG_FORMAT: envVar.oneOf(logFormats, "json"),
 };
 
 /** Reads the edge's settings from the environment; throws ConfigError on a bad value. */

@@ -1,10 +1,6 @@
 import type { ConnectionOptions } from "node:tls";
+import type { RedisTarget } from "@chat/runtime";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
-
-/** Where the Redis data lives: one server, or the seed nodes of a Redis Cluster. */
-export type RedisTarget =
-  | { readonly kind: "standalone"; readonly url: string }
-  | { readonly kind: "cluster"; readonly nodes: readonly { host: string; port: number }[] };
 
 export interface RedisClientOptions {
   readonly username: string | undefined;
