@@ -7,6 +7,7 @@ import { exportJWK, generateKeyPair, type JWK } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../harness/ports.js";
 import { startService, startStack, type ServiceProcess, type Stack } from "../harness/services.js";
+import { waitFor } from "../harness/wait.js";
 import { restClient, type HttpReply, type RestClient } from "../support/http.js";
 import { uniqueChat } from "../support/ids.js";
 import { bearer, signToken, testAudience, testIssuer, testSecret } from "../support/tokens.js";
@@ -190,7 +191,7 @@ describe("bearer tokens against a JWKS URL (ES256, RS256)", () => {
       expect(reply.headers["retry-after"]).toBeDefined();
       expect(reply.body.error.code).toBe("unavailable");
       expect(JSON.stringify(reply.body)).not.toMatch(/ECONNREFUSED|fetch failed|at /);
-      expect(down.logs.some((line) => line.msg === "token signing keys could not be loaded")).toBe(true);
+      await waitFor("the key-loading failure to be logged", () => down.logs.some((line) => line.msg === "token signing keys could not be loaded"));
     } finally {
       await client.close();
       await down.stop();

@@ -105,7 +105,9 @@ describe.each(["1.1", "2"] as const)("a trace across edge â†’ message service â†
   it("writes log lines that carry the active span's ids", async () => {
     const { chat, a } = uniqueChat();
     const { traceId, spans } = await traced("POST", "/api/send", { chat, sender: a, text: "logged" });
-    const edgeLine = stack.edge.logs.find((line) => line.msg === "request" && line.trace_id === traceId)!;
+    const edgeLine = await waitFor("the edge's request log line", () =>
+      stack.edge.logs.find((line) => line.msg === "request" && line.trace_id === traceId),
+    );
     expect(edgeLine).toMatchObject({ method: "POST", route: "/api/send", status: 200 });
     expect(typeof edgeLine.duration_ms).toBe("number");
     expect(spans.find((s) => s.spanId === edgeLine.span_id)).toMatchObject({ service: "chat-edge", kind: SERVER });
@@ -172,7 +174,8 @@ describe("trace export settings", () => {
       const { traceId, header } = newTraceparent();
       await api.call("GET", "/ping", { headers: { traceparent: header } });
       // Spans still exist, so log lines keep the caller's trace id.
-      expect(stack.edge.logs.find((line) => line.msg === "request")?.trace_id).toBe(traceId);
+      const line = await waitFor("the request's log line", () => stack.edge.logs.find((entry) => entry.msg === "request"));
+      expect(line.trace_id).toBe(traceId);
     } finally {
       await api.close();
       await stack.stop();
