@@ -1,4 +1,4 @@
-import { createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { MessageService } from "@chat/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,7 +16,8 @@ describe("the message service port", () => {
   afterAll(() => service?.stop());
 
   it.each([
-    ["Connect over HTTP/1.1", () => createConnectTransport({ baseUrl: service.url, httpVersion: "1.1" })],
+    ["Connect over HTTP/1.1 (JSON)", () => createConnectTransport({ baseUrl: service.url, httpVersion: "1.1" })],
+    ["Connect over HTTP/1.1 (binary, the edge's lean path)", () => createConnectTransport({ baseUrl: service.url, httpVersion: "1.1", useBinaryFormat: true })],
     ["Connect over h2c", () => createConnectTransport({ baseUrl: service.url, httpVersion: "2" })],
     ["gRPC over h2c", () => createGrpcTransport({ baseUrl: service.url })],
     ["gRPC-Web over HTTP/1.1", () => createGrpcWebTransport({ baseUrl: service.url, httpVersion: "1.1" })],
@@ -26,6 +27,20 @@ describe("the message service port", () => {
     const { message } = await client.send({ chat, sender: a, text: "over the wire" });
     const page = await client.pull({ chat });
     expect(page.messages).toEqual([message]);
+  });
+
+  it("answers errors over the lean path as Connect errors, and refuses an undecodable body", async () => {
+    const client = createClient(MessageService, createConnectTransport({ baseUrl: service.url, httpVersion: "1.1", useBinaryFormat: true }));
+    const error = await client.send({ chat: "a:b", sender: "c", text: "x" }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: Code.InvalidArgument, rawMessage: 'sender "c" is not a member of chat "a:b"' });
+    const garbage = await fetch(`${service.url}/chat.v1.MessageService/Send`, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      body: new Uint8Array([0xff, 0xff, 0xff]),
+    });
+    expect(garbage.status).toBe(400);
+    expect(await garbage.json()).toMatchObject({ code: "invalid_argument" });
+    expect(service.process.exitCode).toBeNull();
   });
 
   it("answers health probes beside the RPC routes", async () => {

@@ -2,6 +2,14 @@ export { ConfigError, envVar, readEnv, serviceEnvShape } from "./env.js";
 export { createLogger, logFormats, logLevels, type LogFormat, type LogLevel, type Logger } from "./logger.js";
 export { createMetricsRegistry, startMetricsServer } from "./metrics.js";
 export { rpcCodeName } from "./rpc-codes.js";
+export {
+  CallHeaders,
+  connectErrorFromResponse,
+  httpStatusOfCode,
+  intercept,
+  unaryRequest,
+  type UnaryCall,
+} from "./unary-calls.js";
 export { tracingClientInterceptor, tracingServerInterceptor } from "./rpc-tracing.js";
 export { runService, runUntilSignal, type Running } from "./lifecycle.js";
 export { listen } from "./listen.js";

@@ -1,4 +1,4 @@
-import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter, type ServiceImpl } from "@connectrpc/connect";
 import { MessageService, type Message } from "@chat/proto";
 import { create } from "@bufbuild/protobuf";
 import { MessageSchema } from "@chat/proto";
@@ -24,9 +24,8 @@ function toMessage(chat: string, stored: StoredMessage): Message {
 }
 
 /** The MessageService implementation: chat rules first, then the store. */
-export default ({ store, limits, requireUser = false }: RouteDeps) =>
-  (router: ConnectRouter) =>
-    router.service(MessageService, {
+export function messageService({ store, limits, requireUser = false }: RouteDeps): ServiceImpl<typeof MessageService> {
+  return {
       async send(request, context) {
         authorizeSend(request.sender, callingUser(context.requestHeader, requireUser));
         const command = validateSend(request, limits);
@@ -50,4 +49,8 @@ export default ({ store, limits, requireUser = false }: RouteDeps) =>
           nextCursor: page.nextCursor,
         };
       },
-    });
+  };
+}
+
+/** The Connect routes: MessageService, served by messageService(deps). */
+export default (deps: RouteDeps) => (router: ConnectRouter) => router.service(MessageService, messageService(deps));

@@ -1,4 +1,5 @@
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { MessageService } from "@chat/proto";
 import {
   createLogger,
   createMetricsRegistry,
@@ -12,11 +13,12 @@ import {
 } from "@chat/runtime";
 import type { MessageServiceConfig } from "./config.js";
 import { errorInterceptor } from "./errors.js";
+import { connectUnaryFastPath } from "./http/connect-unary-handler.js";
 import { createDualProtocolServer } from "./http/dual-protocol.js";
 import { healthHandler, type HealthState } from "./http/health.js";
 import { limitInFlight } from "./limit-in-flight.js";
 import { observeRpcs } from "./observe-rpcs.js";
-import routes from "./routes.js";
+import routes, { messageService } from "./routes.js";
 import { openStore } from "./storage.js";
 
 const maxRequestBytes = 1024 * 1024;
@@ -29,23 +31,40 @@ export async function start(
   const registry = createMetricsRegistry();
   const store = openStore(config, logger, registry);
   const health: HealthState = { draining: false };
-  const handler = connectNodeAdapter({
-    routes: routes({ store, limits: config.limits, requireUser: config.requireUser }),
-    // Outermost first: the span and the log line see the error code the caller gets.
-    interceptors: [
-      tracingServerInterceptor(),
-      observeRpcs(logger, registry),
-      errorInterceptor(logger),
-      limitInFlight(config.maxInFlight),
-    ],
+  const deps = { store, limits: config.limits, requireUser: config.requireUser };
+  // Outermost first: the span and the log line see the error code the caller gets.
+  const interceptors = [
+    tracingServerInterceptor(),
+    observeRpcs(logger, registry),
+    errorInterceptor(logger),
+    limitInFlight(config.maxInFlight),
+  ];
+  const connectAdapter = connectNodeAdapter({
+    routes: routes(deps),
+    interceptors,
     readMaxBytes: maxRequestBytes,
     fallback: healthHandler(store, health),
   });
-  const server = createDualProtocolServer(handler, {
-    // Idle keep-alive connections outlive the edge's idle timeout, so the edge closes them first.
-    http1: { keepAliveTimeout: 65_000, headersTimeout: 10_000, requestTimeout: 30_000 },
-    http2: {},
-  });
+  const handler = connectUnaryFastPath(
+    MessageService,
+    messageService(deps) as never,
+    interceptors,
+    { readMaxBytes: maxRequestBytes },
+    connectAdapter,
+  );
+  const server = createDualProtocolServer(
+    (request, response) => {
+      // While draining, tell HTTP/1.1 callers not to reuse the connection after this answer,
+      // so their next call opens one to a replica that is staying.
+      if (health.draining && request.httpVersionMajor === 1) response.setHeader("connection", "close");
+      handler(request, response);
+    },
+    {
+      // Idle keep-alive connections outlive the edge's idle timeout, so the edge closes them first.
+      http1: { keepAliveTimeout: 65_000, headersTimeout: 10_000, requestTimeout: 30_000 },
+      http2: {},
+    },
+  );
   const sessions = trackSessions(server.http2);
 
   const metrics = await startMetricsServer(registry, { port: config.metricsPort, host: config.host, logger });

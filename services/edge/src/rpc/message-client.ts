@@ -1,12 +1,24 @@
 import * as http from "node:http";
 import type { Duplex } from "node:stream";
-import { createClient, type Client, type Transport } from "@connectrpc/connect";
+import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { MessageService } from "@chat/proto";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { MessageService, type PullRequestSchema, type PullResponse, type SendRequestSchema, type SendResponse } from "@chat/proto";
 import { tracingClientInterceptor } from "@chat/runtime";
+import { ConnectUnaryClient } from "./connect-unary-client.js";
 import { connectionErrorsAsUnavailable } from "./transport-errors.js";
 
-export type MessageClient = Client<typeof MessageService>;
+/** Options of one call: its deadline, and headers to send (the authenticated user). */
+export interface CallOptions {
+  readonly timeoutMs: number;
+  readonly headers?: Record<string, string> | undefined;
+}
+
+/** The message service as the edge calls it; a Connect client fits, and so does ConnectUnaryClient. */
+export interface MessageClient {
+  send(request: MessageInitShape<typeof SendRequestSchema>, options: CallOptions): Promise<SendResponse>;
+  pull(request: MessageInitShape<typeof PullRequestSchema>, options: CallOptions): Promise<PullResponse>;
+}
 
 /**
  * Keep-alive agent whose connections retire after a maximum age. Over HTTP/1.1 every
@@ -40,7 +52,12 @@ export interface MessageClientOptions {
   readonly connectionMaxAgeMs: number;
 }
 
-function http1Transport(options: MessageClientOptions): { transport: Transport; close(): void } {
+interface OpenClient {
+  readonly client: MessageClient;
+  close(): void;
+}
+
+function http1Client(options: MessageClientOptions): OpenClient {
   const agent = new RetiringAgent(
     {
       keepAlive: true,
@@ -52,17 +69,11 @@ function http1Transport(options: MessageClientOptions): { transport: Transport; 
     },
     options.connectionMaxAgeMs,
   );
-  const transport = createConnectTransport({
-    baseUrl: options.baseUrl,
-    httpVersion: "1.1",
-    useBinaryFormat: true,
-    nodeOptions: { agent },
-    interceptors: [tracingClientInterceptor(), connectionErrorsAsUnavailable()],
-  });
-  return { transport, close: () => agent.destroy() };
+  const client = new ConnectUnaryClient(options.baseUrl, agent, [tracingClientInterceptor()]);
+  return { client, close: () => agent.destroy() };
 }
 
-function http2Transport(options: MessageClientOptions): { transport: Transport; close(): void } {
+function http2Client(options: MessageClientOptions): OpenClient {
   const sessionManager = new Http2SessionManager(options.baseUrl, { idleConnectionTimeoutMs: 30_000 });
   const transport = createConnectTransport({
     baseUrl: options.baseUrl,
@@ -71,11 +82,10 @@ function http2Transport(options: MessageClientOptions): { transport: Transport; 
     sessionManager,
     interceptors: [tracingClientInterceptor(), connectionErrorsAsUnavailable()],
   });
-  return { transport, close: () => sessionManager.abort() };
+  return { client: createClient(MessageService, transport), close: () => sessionManager.abort() };
 }
 
-/** A Connect client for the message service (binary protobuf) that carries trace context. */
-export function createMessageClient(options: MessageClientOptions): { client: MessageClient; close(): void } {
-  const { transport, close } = options.httpVersion === "2" ? http2Transport(options) : http1Transport(options);
-  return { client: createClient(MessageService, transport), close };
+/** A client for the message service (Connect protocol, binary protobuf) that carries trace context. */
+export function createMessageClient(options: MessageClientOptions): OpenClient {
+  return options.httpVersion === "2" ? http2Client(options) : http1Client(options);
 }
