@@ -8,7 +8,12 @@ const probes = /^\/(healthz|readyz|metrics)(\?|$)/;
 await startTracing({
   defaultServiceName: "chat-edge",
   instrumentations: () => [
-    new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => probes.test(request.url ?? "") }),
+    new HttpInstrumentation({
+      ignoreIncomingRequestHook: (request) => probes.test(request.url ?? ""),
+      // Calls to the message service get a Connect client span that carries traceparent
+      // itself; an HTTP client span under it would only double the cost of every call.
+      disableOutgoingRequestInstrumentation: true,
+    }),
     new KoaInstrumentation({ ignoreLayersType: [KoaLayerType.MIDDLEWARE] }),
   ],
 });
