@@ -1,31 +1,11 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { rpcCodeName, type Logger } from "@chat/runtime";
+import { httpStatusOfCode, rpcCodeName, type Logger } from "@chat/runtime";
 import type { Context, Next } from "koa";
 import { ApiError } from "./api-error.js";
 
-/** HTTP status for each Connect code the message service may answer with. */
-const statusByCode: Record<Code, number> = {
-  [Code.Canceled]: 499,
-  [Code.Unknown]: 500,
-  [Code.InvalidArgument]: 400,
-  [Code.DeadlineExceeded]: 504,
-  [Code.NotFound]: 404,
-  [Code.AlreadyExists]: 409,
-  [Code.PermissionDenied]: 403,
-  [Code.ResourceExhausted]: 429,
-  [Code.FailedPrecondition]: 400,
-  [Code.Aborted]: 409,
-  [Code.OutOfRange]: 400,
-  [Code.Unimplemented]: 501,
-  [Code.Internal]: 500,
-  [Code.Unavailable]: 503,
-  [Code.DataLoss]: 500,
-  [Code.Unauthenticated]: 401,
-};
-
-
 function fromConnectError(error: ConnectError): ApiError {
-  const status = statusByCode[error.code];
+  // The Connect protocol's own code → HTTP status table, so both hops agree.
+  const status = httpStatusOfCode(error.code);
   if (status < 500) return new ApiError(status, rpcCodeName(error.code), error.rawMessage);
   if (error.code === Code.Unavailable) {
     return new ApiError(503, "unavailable", "the message service is unavailable; retry shortly", {
