@@ -6,8 +6,7 @@ import { defaultChatLimits, type ChatLimits } from "../../services/message/src/c
 import { errorInterceptor } from "../../services/message/src/errors.js";
 import routes from "../../services/message/src/routes.js";
 import { MemoryStore } from "../../services/message/src/store/memory-store.js";
-import type { RedisTarget } from "@chat/runtime";
-import { createRedisClient } from "../../services/message/src/store/redis/client.js";
+import { createRedisClient, type RedisTarget } from "@chat/runtime";
 import { RedisStore } from "../../services/message/src/store/redis/redis-store.js";
 import type { MessageStore } from "../../services/message/src/store/store.js";
 
@@ -26,11 +25,11 @@ function redisTarget(engine: Exclude<EngineName, "memory">): RedisTarget {
 
 export function openEngine(engine: EngineName): MessageStore {
   if (engine === "memory") return new MemoryStore();
-  const client = createRedisClient(redisTarget(engine), {
-    username: undefined,
-    password: undefined,
-    commandTimeoutMs: 5_000,
-  });
+  const client = createRedisClient(
+    redisTarget(engine),
+    { username: undefined, password: undefined, tls: undefined },
+    { commandTimeoutMs: 5_000, connectTimeoutMs: 5_000, maxRetriesPerRequest: 1 },
+  );
   return new RedisStore(client);
 }
 

@@ -14,6 +14,7 @@ export { tracingClientInterceptor, tracingServerInterceptor } from "./rpc-tracin
 export { runService, runUntilSignal, type Running } from "./lifecycle.js";
 export { listen } from "./listen.js";
 export { drainConnections, trackSessions } from "./http-shutdown.js";
+export { createRedisClient, type RedisClient, type RedisClientOptions } from "./redis-client.js";
 export { readSecret } from "./secrets.js";
 export {
   redisAccessFrom,

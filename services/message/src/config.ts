@@ -1,6 +1,5 @@
-import type { ConnectionOptions } from "node:tls";
 import { envVar, readEnv, serviceEnvShape, redisAccessFrom, redisEnvShape, redisTargetFrom } from "@chat/runtime";
-import type { LogFormat, LogLevel, RedisTarget } from "@chat/runtime";
+import type { LogFormat, LogLevel, RedisAccess, RedisTarget } from "@chat/runtime";
 import type { ChatLimits } from "./chat/rules.js";
 
 export interface MessageServiceConfig {
@@ -8,10 +7,8 @@ export interface MessageServiceConfig {
   readonly port: number;
   /** Where messages are kept; "memory" keeps them in this process only. */
   readonly storage: { readonly kind: "memory" } | RedisTarget;
-  readonly redisUsername: string | undefined;
-  readonly redisPassword: string | undefined;
-  /** TLS options for every Redis connection (rediss:// or REDIS_TLS=true); undefined for plain TCP. */
-  readonly redisTls: ConnectionOptions | undefined;
+  /** Redis login and TLS settings. */
+  readonly redisAccess: RedisAccess;
   /** Refuse calls without an authenticated user from the edge (AUTH_REQUIRE_USER=true). */
   readonly requireUser: boolean;
   readonly redisCommandTimeoutMs: number;
@@ -44,14 +41,11 @@ const shape = {
 /** Reads the message service's settings from the environment; throws ConfigError on a bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessageServiceConfig {
   const vars = readEnv(shape, env);
-  const redisAccess = redisAccessFrom(vars);
   return {
     host: vars.HOST,
     port: vars.PORT,
     storage: redisTargetFrom(vars) ?? { kind: "memory" },
-    redisUsername: vars.REDIS_USERNAME,
-    redisPassword: redisAccess.password,
-    redisTls: redisAccess.tls,
+    redisAccess: redisAccessFrom(vars),
     requireUser: vars.AUTH_REQUIRE_USER === "true",
     redisCommandTimeoutMs: vars.REDIS_COMMAND_TIMEOUT_MS,
     redisWaitReplicas: vars.REDIS_WAIT_REPLICAS,

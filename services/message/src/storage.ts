@@ -1,8 +1,7 @@
-import type { Logger } from "@chat/runtime";
+import { createRedisClient, type Logger } from "@chat/runtime";
 import { Counter, type Registry } from "prom-client";
 import type { MessageServiceConfig } from "./config.js";
 import { MemoryStore } from "./store/memory-store.js";
-import { createRedisClient } from "./store/redis/client.js";
 import { RedisStore } from "./store/redis/redis-store.js";
 import type { MessageStore } from "./store/store.js";
 
@@ -14,12 +13,11 @@ export function openStore(config: MessageServiceConfig, logger: Logger, registry
     );
     return new MemoryStore();
   }
-  const client = createRedisClient(config.storage, {
-    username: config.redisUsername,
-    password: config.redisPassword,
-    tls: config.redisTls,
-    commandTimeoutMs: config.redisCommandTimeoutMs,
-  });
+  const client = createRedisClient(
+    config.storage,
+    config.redisAccess,
+    { commandTimeoutMs: config.redisCommandTimeoutMs, connectTimeoutMs: 5_000, maxRetriesPerRequest: 1 },
+  );
   const errors = new Counter({
     name: "redis_errors_total",
     help: "Redis failures: kind=connection for lost connections, unavailable for commands that failed because Redis could not serve them, command for commands Redis rejected.",

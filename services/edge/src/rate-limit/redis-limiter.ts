@@ -1,5 +1,5 @@
-import { Cluster, Redis, type RedisOptions, type Result } from "ioredis";
-import type { RedisAccess, RedisTarget } from "@chat/runtime";
+import type { Result } from "ioredis";
+import { createRedisClient, type RedisAccess, type RedisClient, type RedisTarget } from "@chat/runtime";
 import type { RateLimiter } from "./limiter.js";
 import { bucketKey } from "./keys.js";
 import { takeTokenScript } from "./take-token.js";
@@ -13,24 +13,6 @@ declare module "ioredis" {
   }
 }
 
-/**
- * A Redis client for the limiter: a request must never wait long on it, so commands fail
- * fast while Redis is slow or away, and the limiter lets the request through.
- */
-function createClient(target: RedisTarget, access: RedisAccess, commandTimeoutMs: number): Redis | Cluster {
-  const common: RedisOptions = {
-    username: access.username,
-    password: access.password,
-    tls: access.tls,
-    commandTimeout: commandTimeoutMs,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 2_000,
-  };
-  if (target.kind === "standalone") return new Redis(target.url, common);
-  return new Cluster([...target.nodes], { redisOptions: common, enableOfflineQueue: false, slotsRefreshTimeout: 2_000 });
-}
-
 export interface RedisRateLimiterOptions {
   readonly target: RedisTarget;
   readonly access: RedisAccess;
@@ -41,11 +23,17 @@ export interface RedisRateLimiterOptions {
 
 /** Buckets in Redis, shared by every edge replica: one key and one script call per request. */
 export class RedisRateLimiter implements RateLimiter {
-  readonly #redis: Redis | Cluster;
+  readonly #redis: RedisClient;
   readonly #onError: (error: unknown) => void;
 
   constructor(options: RedisRateLimiterOptions) {
-    this.#redis = createClient(options.target, options.access, options.commandTimeoutMs ?? 250);
+    // A request must never wait long on the limiter: no retries, a short timeout, and on
+    // failure the request goes through.
+    this.#redis = createRedisClient(options.target, options.access, {
+      commandTimeoutMs: options.commandTimeoutMs ?? 250,
+      connectTimeoutMs: 2_000,
+      maxRetriesPerRequest: 0,
+    });
     this.#onError = options.onError;
     this.#redis.defineCommand("rateLimitTake", { numberOfKeys: 1, lua: takeTokenScript });
     // Connection errors surface as failed takes; the client reconnects by itself.

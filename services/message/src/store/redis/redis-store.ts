@@ -10,7 +10,7 @@ import {
   type PageQuery,
   type StoredMessage,
 } from "../store.js";
-import type { RedisClient } from "./client.js";
+import type { RedisClient } from "@chat/runtime";
 import { chatKeys } from "./keys.js";
 
 type SendReply = [sendTime: string, sender: string, text: string, replayed: number];
