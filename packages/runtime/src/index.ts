@@ -1,11 +1,10 @@
 export { ConfigError, envVar, readEnv, serviceEnvShape } from "./env.js";
 export { createLogger, logFormats, logLevels, type LogFormat, type LogLevel, type Logger } from "./logger.js";
 export { createMetricsRegistry, startMetricsServer } from "./metrics.js";
-export { rpcCodeName } from "./rpc-codes.js";
+export { httpStatusOfCode, rpcCodeName } from "./rpc-codes.js";
 export {
   CallHeaders,
   connectErrorFromResponse,
-  httpStatusOfCode,
   intercept,
   unaryRequest,
   type UnaryCall,

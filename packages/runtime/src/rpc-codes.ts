@@ -1,6 +1,6 @@
-import { Code } from "@connectrpc/connect";
-
-/** The snake_case name of a Connect code, as the Connect protocol writes it: "invalid_argument". */
-export function rpcCodeName(code: Code): string {
-  return Code[code].replace(/[A-Z]/g, (letter, at: number) => (at ? "_" : "") + letter.toLowerCase());
-}
+// The Connect protocol's own tables, from the Connect library rather than copied: the
+// snake_case name of a code ("invalid_argument") and the HTTP status that carries it.
+export {
+  codeToHttpStatus as httpStatusOfCode,
+  codeToString as rpcCodeName,
+} from "@connectrpc/connect/protocol-connect";

@@ -24,8 +24,9 @@ export function observeRpcs(logger: Logger, registry: Registry): Interceptor {
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const method = request.method.name;
-      duration.observe({ rpc_method: method, rpc_code: codeName(code) }, seconds);
-      logger.info({ rpc_method: method, code: codeName(code), duration_ms: Math.round(seconds * 1e6) / 1e3 }, "rpc");
+      const result = codeName(code);
+      duration.observe({ rpc_method: method, rpc_code: result }, seconds);
+      logger.info({ rpc_method: method, code: result, duration_ms: Math.round(seconds * 1e6) / 1e3 }, "rpc");
     }
   };
 }

@@ -1,7 +1,8 @@
 import type { DescMethodUnary, DescService } from "@bufbuild/protobuf";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type Interceptor } from "@connectrpc/connect";
-import { CallHeaders, httpStatusOfCode, intercept, rpcCodeName, unaryRequest, type UnaryCall } from "@chat/runtime";
+import { errorToJson } from "@connectrpc/connect/protocol-connect";
+import { CallHeaders, httpStatusOfCode, intercept, unaryRequest, type UnaryCall } from "@chat/runtime";
 import type { RequestHandler } from "./dual-protocol.js";
 
 type Request = Parameters<RequestHandler>[0];
@@ -17,8 +18,7 @@ function reply(response: Response, status: number, contentType: string, body: Ui
 
 function replyError(response: Response, error: unknown): void {
   const connectError = ConnectError.from(error);
-  const body = JSON.stringify({ code: rpcCodeName(connectError.code), message: connectError.rawMessage });
-  reply(response, httpStatusOfCode(connectError.code), "application/json", body);
+  reply(response, httpStatusOfCode(connectError.code), "application/json", JSON.stringify(errorToJson(connectError, {})));
 }
 
 function readBody(request: Request, maxBytes: number): Promise<Buffer> {
