@@ -1,23 +1,17 @@
 import { measureCpu } from "./cpu.js";
-import { closedLoop } from "./load.js";
+import { closedLoop, type LoadResult } from "./load.js";
 import { wrkClosedLoop } from "./wrk.js";
 import { openLoop } from "./open-loop.js";
 import type { VariantProcesses } from "./processes.js";
 import type { Case } from "./scenarios.js";
 
 /** One measured run of one case against one variant. */
-export interface RunRecord {
+export interface RunRecord extends Omit<LoadResult, "loadgenCpuSeconds"> {
   readonly scenario: string;
   readonly case: string;
   readonly variant: string;
   /** 1-based round; rounds interleave the variants. */
   readonly round: number;
-  readonly throughput: number;
-  readonly requests: number;
-  readonly errors: number;
-  readonly non2xx: number;
-  readonly durationS: number;
-  readonly latencyMs: { p50: number; p90: number; p99: number; max: number };
   /** CPU seconds used during the run, per process role (edge, message, redis, baseline, loadgen). */
   readonly cpuSeconds: Record<string, number>;
   /** Fixed-rate runs only. */

@@ -4,7 +4,7 @@ import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } fr
 import { startStack, type Stack } from "../harness/services.js";
 import { waitFor } from "../harness/wait.js";
 import { uniqueChat } from "../support/ids.js";
-import { pullAll, steadySends, tally } from "./steady-load.js";
+import { pullAll, waitForStored, steadySends, tally } from "./steady-load.js";
 
 let cluster: RedisCluster;
 let stack: Stack;
@@ -57,7 +57,7 @@ it("loses no acknowledged message when the hot chat's master fails over", { time
   });
 
   // Steady traffic first, then SIGKILL the master that owns the hot chat's slot.
-  await waitFor("some traffic before the fault", async () => (await pullAll(stack.edge.url, chat)).length >= 200, { timeoutMs: 20_000, intervalMs: 100 });
+  await waitForStored(stack.edge.url, chat, 200);
   oldMaster.process.kill("SIGKILL");
   phase = "failing";
   const failedAt = Date.now();

@@ -4,7 +4,7 @@ import { startRedis, type RedisServer } from "../harness/redis.js";
 import { startStack, type Stack } from "../harness/services.js";
 import { waitFor } from "../harness/wait.js";
 import { uniqueChat } from "../support/ids.js";
-import { percentile, pullAll, steadySends, tally, type SendRecord } from "./steady-load.js";
+import { percentile, pullAll, waitForStored, steadySends, tally, type SendRecord } from "./steady-load.js";
 
 let redis: RedisServer;
 let stack: Stack;
@@ -42,7 +42,7 @@ it("fails fast with 503 while Redis is down, stays up, and recovers by itself", 
     retryPauseMs: 50,
     done: () => phase === "after" && Date.now() - phaseSince > 2_000,
   });
-  await waitFor("traffic before the outage", async () => (await pullAll(stack.edge.url, chat)).length >= 200, { timeoutMs: 20_000, intervalMs: 100 });
+  await waitForStored(stack.edge.url, chat, 200);
   const rssBefore = [stack.edge, stack.message].map((service) => rssMiB(service.process.pid!));
 
   const port = redis.port;

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { startTcpBalancer, type TcpBalancer } from "../harness/tcp-balancer.js";
 import { startService, type ServiceProcess } from "../harness/services.js";
-import { waitFor } from "../harness/wait.js";
 import { uniqueChat } from "../support/ids.js";
-import { pullAll, steadySends, tally } from "./steady-load.js";
+import { pullAll, waitForStored, steadySends, tally } from "./steady-load.js";
 
 const portOf = (service: ServiceProcess) => Number(new URL(service.url).port);
 
@@ -50,7 +49,7 @@ it("rolls both services under load without a failed request for a client that re
     maxMessages: 50_000,
     done: () => rolled && Date.now() - rolledAt > 2_000,
   });
-  await waitFor("traffic before the rollout", async () => (await pullAll(edgeBalancer.url, chat)).length >= 200, { timeoutMs: 20_000, intervalMs: 100 });
+  await waitForStored(edgeBalancer.url, chat, 200);
   for (const index of [0, 1]) {
     await replace(services, index, serviceBalancer, () => startService("message", { REDIS_URL: inject("redisUrl") }));
   }

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
 import { startTcpBalancer, type TcpBalancer } from "../harness/tcp-balancer.js";
 import { startService, type ServiceProcess } from "../harness/services.js";
-import { waitFor } from "../harness/wait.js";
 import { uniqueChat } from "../support/ids.js";
-import { pullAll, steadySends, tally } from "./steady-load.js";
+import { pullAll, waitForStored, steadySends, tally } from "./steady-load.js";
 
 let replicas: ServiceProcess[];
 let balancer: TcpBalancer;
@@ -31,7 +30,7 @@ it("loses and duplicates nothing when a message service replica is killed mid-lo
     maxMessages: 20_000,
     done: () => killedAt > 0 && Date.now() - killedAt > 4_000,
   });
-  await waitFor("traffic on both replicas", async () => (await pullAll(edge.url, chat)).length >= 200, { timeoutMs: 20_000, intervalMs: 100 });
+  await waitForStored(edge.url, chat, 200);
   // No drain, no goodbye: in-flight calls on the killed replica lose their responses.
   replicas[0]!.process.kill("SIGKILL");
   killedAt = Date.now();

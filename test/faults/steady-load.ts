@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Agent, request } from "undici";
+import { waitFor } from "../harness/wait.js";
 
 /** What happened to one message a client tried to send. */
 export interface SendRecord {
@@ -111,6 +112,14 @@ export async function pullAll(baseUrl: string, chat: string): Promise<StoredMess
     cursor = body.next_cursor;
   }
   throw new Error("pagination did not end");
+}
+
+/** Waits until a chat holds at least `count` messages: steady traffic is flowing. */
+export async function waitForStored(baseUrl: string, chat: string, count: number): Promise<void> {
+  await waitFor(`${count} messages stored`, async () => (await pullAll(baseUrl, chat)).length >= count, {
+    timeoutMs: 20_000,
+    intervalMs: 100,
+  });
 }
 
 /** The counts a fault test reports, and what it asserts on. */
