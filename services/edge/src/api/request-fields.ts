@@ -12,7 +12,14 @@ function foldKey(key: string): string {
   return key.toLowerCase().replace(/[_-]/g, "");
 }
 
-function foldKeys(source: Iterable<[string, unknown]>, canonical: Map<string, string>): RequestFields {
+/** The fields one request shape accepts: each folded key, and the name it stands for. */
+export type FieldNames = ReadonlyMap<string, string>;
+
+export function fieldNames(names: readonly string[]): FieldNames {
+  return new Map(names.map((name) => [foldKey(name), name]));
+}
+
+function foldKeys(source: Iterable<[string, unknown]>, canonical: FieldNames): RequestFields {
   // Every field is present, undefined when not sent, so schemas see each one.
   const fields: RequestFields = Object.fromEntries([...canonical.values()].map((name) => [name, undefined]));
   const seenAs = new Map<string, string>();
@@ -123,12 +130,7 @@ function bodyEntries(ctx: Context, text: string): [string, unknown][] {
  * else from the query string, so `GET /api/pull` works with a JSON body as the original
  * clients send it and with query parameters as browsers must.
  */
-export async function readFields(
-  ctx: Context,
-  names: readonly string[],
-  maxBodyBytes: number,
-): Promise<RequestFields> {
-  const canonical = new Map(names.map((name) => [foldKey(name), name]));
+export async function readFields(ctx: Context, canonical: FieldNames, maxBodyBytes: number): Promise<RequestFields> {
   const hasBody = ctx.request.length > 0 || ctx.get("transfer-encoding") !== "";
   const text = hasBody ? await readBody(ctx, maxBodyBytes) : "";
   if (text.trim() !== "") return foldKeys(bodyEntries(ctx, text), canonical);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { invalidArgument } from "./api-error.js";
-import type { RequestFields } from "./request-fields.js";
+import { fieldNames, type RequestFields } from "./request-fields.js";
 
 const int32Max = 2_147_483_647;
 const int64Max = 9_223_372_036_854_775_807n;
@@ -41,8 +41,8 @@ const reverseFlag = z.unknown().transform((value, ctx) => {
   return z.NEVER;
 });
 
-export const sendFields = ["chat", "text", "sender", "client_message_id"] as const;
-export const pullFields = ["chat", "cursor", "limit", "reverse"] as const;
+export const sendFields = fieldNames(["chat", "text", "sender", "client_message_id"]);
+export const pullFields = fieldNames(["chat", "cursor", "limit", "reverse"]);
 
 const sendSchema = z.object({
   chat: text("chat"),
