@@ -1,5 +1,5 @@
 export { ConfigError, envVar, readEnv, serviceEnvShape } from "./env.js";
-export { createLogger, logFormats, logLevels, type LogFormat, type LogLevel, type Logger } from "./logger.js";
+export { createLogger, type LogFormat, type LogLevel, type Logger } from "./logger.js";
 export { createMetricsRegistry, startMetricsServer } from "./metrics.js";
 export { httpStatusOfCode, rpcCodeName } from "./rpc-codes.js";
 export {
@@ -10,7 +10,7 @@ export {
   type UnaryCall,
 } from "./unary-calls.js";
 export { tracingClientInterceptor, tracingServerInterceptor } from "./rpc-tracing.js";
-export { runService, runUntilSignal, type Running } from "./lifecycle.js";
+export { runService, type Running } from "./lifecycle.js";
 export { listen } from "./listen.js";
 export { drainConnections, trackSessions } from "./http-shutdown.js";
 export { createRedisClient, type RedisClient, type RedisClientOptions } from "./redis-client.js";

@@ -20,7 +20,7 @@ async function flushTraces(): Promise<void> {
  * Runs a service until SIGTERM or SIGINT, then closes it gracefully once. Exits non-zero
  * when startup fails (with the reason on stderr) or when closing fails.
  */
-export async function runUntilSignal(
+async function runUntilSignal(
   start: () => Promise<Running>,
   logger: () => Logger,
 ): Promise<void> {
