@@ -12,3 +12,7 @@ export class ApiError extends Error {
 }
 
 export const invalidArgument = (message: string) => new ApiError(400, "invalid_argument", message);
+
+/** A 503 the client should retry after `retryAfterSeconds`. */
+export const unavailable = (message: string, retryAfterSeconds = 1) =>
+  new ApiError(503, "unavailable", message, { "retry-after": String(retryAfterSeconds) });

@@ -1,16 +1,14 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { httpStatusOfCode, rpcCodeName, type Logger } from "@chat/runtime";
 import type { Context, Next } from "koa";
-import { ApiError } from "./api-error.js";
+import { ApiError, unavailable } from "./api-error.js";
 
 function fromConnectError(error: ConnectError): ApiError {
   // The Connect protocol's own code → HTTP status table, so both hops agree.
   const status = httpStatusOfCode(error.code);
   if (status < 500) return new ApiError(status, rpcCodeName(error.code), error.rawMessage);
   if (error.code === Code.Unavailable) {
-    return new ApiError(503, "unavailable", "the message service is unavailable; retry shortly", {
-      "retry-after": "1",
-    });
+    return unavailable("the message service is unavailable; retry shortly");
   }
   if (error.code === Code.DeadlineExceeded) {
     return new ApiError(504, "deadline_exceeded", "the message service did not answer in time; retry");

@@ -1,5 +1,5 @@
 import type { Context, Next } from "koa";
-import { ApiError } from "./api-error.js";
+import { unavailable } from "./api-error.js";
 
 /**
  * Refuses requests beyond `max` served at once with a retryable 503, so overload sheds
@@ -9,7 +9,7 @@ export function limitInFlight(max: number) {
   let inFlight = 0;
   return async (_ctx: Context, next: Next): Promise<void> => {
     if (inFlight >= max) {
-      throw new ApiError(503, "unavailable", "the server is overloaded; retry shortly", { "retry-after": "1" });
+      throw unavailable("the server is overloaded; retry shortly");
     }
     inFlight++;
     try {

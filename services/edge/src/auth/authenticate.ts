@@ -1,6 +1,6 @@
 import type { Logger } from "@chat/runtime";
 import type { Context, Next } from "koa";
-import { ApiError } from "../api/api-error.js";
+import { ApiError, unavailable } from "../api/api-error.js";
 import { KeysUnavailable, TokenRejected, type TokenVerifier } from "./verify-token.js";
 
 const realm = 'Bearer realm="chat"';
@@ -36,7 +36,7 @@ export function authenticate(verify: TokenVerifier, logger: Logger) {
       if (error instanceof TokenRejected) throw invalidToken(error.message);
       if (error instanceof KeysUnavailable) {
         logger.error({ err: error.cause ?? error }, "token signing keys could not be loaded");
-        throw new ApiError(503, "unavailable", "authentication is unavailable; retry shortly", { "retry-after": "5" });
+        throw unavailable("authentication is unavailable; retry shortly", 5);
       }
       throw error;
     }
