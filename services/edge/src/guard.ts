@@ -28,6 +28,7 @@ function openLimiter(config: RateLimitConfig, logger: Logger, errors: Counter): 
   let lastLogged = 0;
   return new RedisRateLimiter({
     ...config.redis,
+    commandTimeoutMs: config.timeoutMs,
     onError(error) {
       errors.inc();
       // Fail open: the request goes through. Log the cause, at most every few seconds.

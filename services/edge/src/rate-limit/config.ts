@@ -13,6 +13,8 @@ export interface RateLimitConfig {
    * write it.
    */
   readonly trustedProxyHops: number;
+  /** How long a request waits on the limiter's Redis before it goes through undecided. */
+  readonly timeoutMs: number;
 }
 
 const shape = {
@@ -20,6 +22,7 @@ const shape = {
   RATE_LIMIT_PULL_PER_MINUTE: envVar.integer(0, 0, 1_000_000),
   RATE_LIMIT_BURST: envVar.integer(0, 0, 1_000_000),
   TRUSTED_PROXY_HOPS: envVar.integer(0, 0, 10),
+  RATE_LIMIT_TIMEOUT_MS: envVar.integer(250, 1, 60_000),
   ...redisEnvShape,
 };
 
@@ -41,5 +44,6 @@ export function loadRateLimitConfig(env: NodeJS.ProcessEnv = process.env): RateL
     pull,
     redis: target === undefined ? undefined : { target, access: redisAccessFrom(vars) },
     trustedProxyHops: vars.TRUSTED_PROXY_HOPS,
+    timeoutMs: vars.RATE_LIMIT_TIMEOUT_MS,
   };
 }
