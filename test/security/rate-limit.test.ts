@@ -38,6 +38,17 @@ afterAll(async () => {
   await message?.stop();
 });
 
+/**
+ * Until an edge's limiter has connected to Redis it lets requests through undecided (it
+ * fails open and queues nothing): wait for a decided answer before counting.
+ */
+async function limiterConnected(api: RestClient, headers: Record<string, string> = {}): Promise<void> {
+  await waitFor("the limiter to reach Redis", async () => {
+    const reply = await api.call("GET", "/api/pull?chat=warmup:x", { headers: { ...headers, ...fromClient() } });
+    return reply.headers["ratelimit-limit"] !== undefined;
+  });
+}
+
 /** A client address of its own behind one trusted proxy, so tests do not share buckets. */
 const fromClient = () => ({ "x-forwarded-for": `198.51.100.${randomBytes(4).toString("hex")}` });
 
@@ -59,6 +70,7 @@ describe("rate limits shared through Redis", () => {
   beforeAll(async () => {
     const env = { ...limits, REDIS_URL: inject("redisUrl"), TRUSTED_PROXY_HOPS: "1" };
     [a, b] = (await Promise.all([edge(env), edge(env)])).map((started) => started.api) as [RestClient, RestClient];
+    await Promise.all([limiterConnected(a), limiterConnected(b)]);
   });
 
   it("counts a client's sends over every edge replica, answers 429 over the limit, and recovers", async () => {
@@ -120,12 +132,7 @@ describe("rate limits per authenticated user, on a Redis Cluster", () => {
       AUTH_ISSUER: testIssuer,
       AUTH_AUDIENCE: testAudience,
     }));
-    // Until the cluster client is connected the limiter lets requests through undecided.
-    const warmup = bearer(await signToken("warmup"));
-    await waitFor("the limiter to reach the cluster", async () => {
-      const reply = await api.call("GET", "/api/pull?chat=warmup:x", { headers: warmup });
-      return reply.headers["ratelimit-limit"] !== undefined;
-    });
+    await limiterConnected(api, bearer(await signToken("warmup")));
   });
 
   it("limits each user on their own, whatever address they come from", async () => {
