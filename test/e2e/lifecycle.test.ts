@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedis, type RedisServer } from "../harness/redis.js";
-import { runUntilExit, startService, startStack } from "../harness/services.js";
+import { runUntilExit, startService, startStack, type ServiceProcess, type Stack } from "../harness/services.js";
 import { waitFor } from "../harness/wait.js";
 import { restClient } from "../support/http.js";
 import { uniqueChat } from "../support/ids.js";
@@ -38,13 +38,23 @@ describe("graceful shutdown and Redis outages", () => {
   });
   afterAll(() => redis?.stop());
 
-  /** Sends held by a Redis CLIENT PAUSE, so they are in flight when a signal arrives. */
-  async function heldSends(api: ReturnType<typeof restClient>, admin: Redis, count: number) {
+  /** Requests the edge is serving right now, from its metrics. */
+  async function activeAtEdge(edge: ServiceProcess): Promise<number> {
+    const metrics = await (await fetch(edge.metricsUrl)).text();
+    return Number(/^http_server_active_requests (\d+)$/m.exec(metrics)?.[1] ?? Number.NaN);
+  }
+
+  /**
+   * Sends held by a Redis CLIENT PAUSE, so they are in flight when a signal arrives: every
+   * one has reached the edge, and the first has reached Redis.
+   */
+  async function heldSends(stack: Stack, api: ReturnType<typeof restClient>, admin: Redis, count: number) {
     const { chat, a } = uniqueChat();
-    await admin.client("PAUSE", 1500, "WRITE");
+    await admin.client("PAUSE", 3000, "WRITE");
     const replies = Array.from({ length: count }, (_, i) =>
       api.call("POST", "/api/send", { json: { chat, sender: a, text: `${i}` } }),
     );
+    await waitFor("every send to reach the edge", async () => (await activeAtEdge(stack.edge)) === count);
     await waitFor("a send to be held in Redis", async () => /blocked_clients:[1-9]/.test(await admin.info("clients")));
     return { chat, replies: Promise.all(replies) };
   }
@@ -57,13 +67,13 @@ describe("graceful shutdown and Redis outages", () => {
   it.each(["message", "edge"] as const)(
     "the %s finishes in-flight requests on SIGTERM, takes no new work, then exits 0",
     async (stopped) => {
-      // Redis is held for 1.5 s below: storage calls must be allowed to wait that long.
+      // Redis is held for 3 s below: storage calls must be allowed to wait that long.
       const stack = await startStack({ REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: "10000" }, { RPC_ATTEMPT_TIMEOUT_MS: "10000", RPC_TIMEOUT_MS: "10000" });
       const api = restClient(stack.edge.url);
       const admin = new Redis(redis.url);
       try {
         // Through the edge every send becomes one RPC; wait until the first reached Redis.
-        const { chat, replies } = await heldSends(api, admin, stopped === "edge" ? 10 : 1);
+        const { chat, replies } = await heldSends(stack, api, admin, stopped === "edge" ? 10 : 1);
         const exit = stack[stopped].stop("SIGTERM");
         await waitFor(`the ${stopped} to refuse new work while draining`, () => refusesNewWork(stack[stopped].url));
         const statuses = (await replies).map((reply) => reply.status);

@@ -1,13 +1,13 @@
 import type { Logger } from "@chat/runtime";
 import type { Context, Next } from "koa";
-import { Histogram, type Registry } from "prom-client";
+import { Gauge, Histogram, type Registry } from "prom-client";
 
 const quietPaths = new Set(["/healthz", "/readyz"]);
 
 /**
  * One JSON log line and one histogram observation per request: method, route (the matched
  * route pattern, so label values stay few), status and duration. Probes are counted but
- * logged only at debug level.
+ * logged only at debug level. A gauge counts the requests being served right now.
  */
 export function observeRequests(logger: Logger, registry: Registry) {
   const duration = new Histogram({
@@ -17,11 +17,18 @@ export function observeRequests(logger: Logger, registry: Registry) {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  const active = new Gauge({
+    name: "http_server_active_requests",
+    help: "HTTP requests the edge is serving right now.",
+    registers: [registry],
+  });
   return async (ctx: Context, next: Next): Promise<void> => {
     const started = process.hrtime.bigint();
+    active.inc();
     try {
       await next();
     } finally {
+      active.dec();
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? "unmatched";
       duration.observe({ method: ctx.method, route, status_code: ctx.status }, seconds);
