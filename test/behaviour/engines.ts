@@ -34,9 +34,10 @@ export function openEngine(engine: EngineName): MessageStore {
 }
 
 /** An in-process MessageService client over the real routes and the given store. */
-export function serviceClient(store: MessageStore): Client<typeof MessageService> {
-  const transport = createRouterTransport(routes({ store, limits: testLimits }), {
-    router: { interceptors: [errorInterceptor(pino({ level: "silent" }))] },
+export function serviceClient(store: MessageStore, options: { requireUser?: boolean } = {}): Client<typeof MessageService> {
+  const interceptors = [errorInterceptor(pino({ level: "silent" }))];
+  const transport = createRouterTransport(routes({ store, limits: testLimits, ...options }, interceptors), {
+    router: { interceptors },
   });
   return createClient(MessageService, transport);
 }

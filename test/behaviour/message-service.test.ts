@@ -1,5 +1,5 @@
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import type { Message, MessageService } from "@chat/proto";
+import { encodeChatUser, type Message, type MessageService, type SendBatchResult } from "@chat/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MessageStore } from "../../services/message/src/store/store.js";
 import { waitFor } from "../harness/wait.js";
@@ -212,5 +212,77 @@ describe.each(engineNames)("message service on the %s engine", (engine) => {
       expect((error as ConnectError).code).toBe(Code.InvalidArgument);
     }
     expect((await client.pull({ chat })).messages).toEqual([]);
+  });
+
+  describe("SendBatch", () => {
+    const outcome = (result: SendBatchResult) =>
+      result.result.case === "message" ? { text: result.result.value.text } : { code: result.result.case === "error" ? result.result.value.code : undefined };
+
+    it("answers every item at its index as a Send of its own would, and stores only the valid ones", async () => {
+      const one = uniqueChat();
+      const two = uniqueChat();
+      const earlier = await client.send({ chat: one.chat, sender: one.a, text: "earlier", clientMessageId: "k-earlier" });
+      const { results } = await client.sendBatch({
+        items: [
+          { request: { chat: one.chat, sender: one.a, text: "first" } },
+          { request: { chat: two.chat, sender: two.b, text: "elsewhere" } },
+          { request: { chat: one.chat, sender: "intruder", text: "x" } },
+          { request: { chat: one.chat, sender: one.b, text: "" } },
+          { request: { chat: one.chat, sender: one.a, text: "earlier", clientMessageId: "k-earlier" } },
+          { request: { chat: one.chat, sender: one.a, text: "changed", clientMessageId: "k-earlier" } },
+          {},
+          { request: { chat: `${one.b}:${one.a}`, sender: one.b, text: "last" } },
+        ],
+      });
+      expect(results.map(outcome)).toEqual([
+        { text: "first" },
+        { text: "elsewhere" },
+        { code: Code.InvalidArgument },
+        { code: Code.InvalidArgument },
+        { text: "earlier" },
+        { code: Code.AlreadyExists },
+        { code: Code.InvalidArgument },
+        { text: "last" },
+      ]);
+      // A replayed item answers the original message, send_time included.
+      expect(results[4]!.result.value).toEqual(earlier.message);
+      expect(texts((await client.pull({ chat: one.chat })).messages).sort()).toEqual(["earlier", "first", "last"]);
+      expect(texts((await client.pull({ chat: two.chat })).messages)).toEqual(["elsewhere"]);
+    });
+
+    it("keeps concurrent batches into one chat distinct, with unique increasing send_times", async () => {
+      const { chat, a } = uniqueChat();
+      const batches = await Promise.all(
+        Array.from({ length: 4 }, (_, batch) =>
+          client.sendBatch({ items: Array.from({ length: 50 }, (_, i) => ({ request: { chat, sender: a, text: `${batch}-${i}` } })) }),
+        ),
+      );
+      const stored = batches.flatMap(({ results }) => results.map((result) => result.result.value as Message));
+      expect(new Set(stored.map((message) => message.sendTime)).size).toBe(200);
+      const pulled = (await walk(client, chat, { limit: 50, reverse: false })).flat();
+      expect(pulled).toEqual([...stored].sort((x, y) => (x.sendTime < y.sendTime ? -1 : 1)));
+    });
+
+    it("checks each item's user when users are required", async () => {
+      const guarded = serviceClient(store, { requireUser: true });
+      const { chat, a, b } = uniqueChat();
+      const { results } = await guarded.sendBatch({
+        items: [
+          { request: { chat, sender: a, text: "mine" }, user: encodeChatUser(a) },
+          { request: { chat, sender: a, text: "forged" }, user: encodeChatUser(b) },
+          { request: { chat, sender: a, text: "anonymous" } },
+        ],
+      });
+      expect(results.map(outcome)).toEqual([{ text: "mine" }, { code: Code.PermissionDenied }, { code: Code.Unauthenticated }]);
+      expect(texts((await client.pull({ chat })).messages)).toEqual(["mine"]);
+    });
+
+    it("refuses a batch of more than 500 items whole", async () => {
+      const { chat, a } = uniqueChat();
+      const items = Array.from({ length: 501 }, () => ({ request: { chat, sender: a, text: "x" } }));
+      const error = await client.sendBatch({ items }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: Code.InvalidArgument, rawMessage: expect.stringMatching(/at most 500 items/) });
+      expect((await client.pull({ chat })).messages).toEqual([]);
+    });
   });
 });

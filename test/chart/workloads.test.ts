@@ -23,7 +23,7 @@ function loaded<T>(manifests: Manifest[], deployment: string, load: (env: NodeJS
 }
 const edgeKnobs = (c: EdgeConfig) => ({
   retry: c.retry,
-  limits: [c.maxInFlight, c.maxBodyBytes, c.maxHeaderBytes, c.maxQueryParams, c.rpcMaxSockets, c.rpcConnectionMaxAgeMs, c.shutdownTimeoutMs],
+  limits: [c.maxInFlight, c.maxBodyBytes, c.maxHeaderBytes, c.maxQueryParams, c.rpcMaxSockets, c.rpcConnectionMaxAgeMs, c.rpcSendBatchMax, c.shutdownTimeoutMs],
   rateLimit: { send: c.rateLimit.send, pull: c.rateLimit.pull, trustedProxyHops: c.rateLimit.trustedProxyHops },
   auth: c.auth.mode,
 });

@@ -2,10 +2,11 @@ import { spawn } from "node:child_process";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedis, type RedisServer } from "../harness/redis.js";
-import { runUntilExit, startService, startStack, type ServiceProcess, type Stack } from "../harness/services.js";
+import { runUntilExit, startService, startStack, type Stack } from "../harness/services.js";
 import { waitFor } from "../harness/wait.js";
 import { restClient } from "../support/http.js";
 import { uniqueChat } from "../support/ids.js";
+import { sample } from "../support/metrics.js";
 import { chatKeys } from "../../services/message/src/store/redis/keys.js";
 
 describe("startup configuration", () => {
@@ -38,12 +39,6 @@ describe("graceful shutdown and Redis outages", () => {
   });
   afterAll(() => redis?.stop());
 
-  /** Requests the edge is serving right now, from its metrics. */
-  async function activeAtEdge(edge: ServiceProcess): Promise<number> {
-    const metrics = await (await fetch(edge.metricsUrl)).text();
-    return Number(/^http_server_active_requests (\d+)$/m.exec(metrics)?.[1] ?? Number.NaN);
-  }
-
   /**
    * Sends held by a Redis CLIENT PAUSE, so they are in flight when a signal arrives: every
    * one has reached the edge, and the first has reached Redis.
@@ -54,7 +49,7 @@ describe("graceful shutdown and Redis outages", () => {
     const replies = Array.from({ length: count }, (_, i) =>
       api.call("POST", "/api/send", { json: { chat, sender: a, text: `${i}` } }),
     );
-    await waitFor("every send to reach the edge", async () => (await activeAtEdge(stack.edge)) === count);
+    await waitFor("every send to reach the edge", async () => (await sample(stack.edge.metricsUrl, "http_server_active_requests")) === count);
     await waitFor("a send to be held in Redis", async () => /blocked_clients:[1-9]/.test(await admin.info("clients")));
     return { chat, replies: Promise.all(replies) };
   }

@@ -3,10 +3,11 @@ import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } f
 import { MessageService } from "@chat/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTcpBalancer, type TcpBalancer } from "../harness/tcp-balancer.js";
-import { startService, type ServiceProcess } from "../harness/services.js";
+import { startService, startStack, type ServiceProcess, type Stack } from "../harness/services.js";
 import { waitFor } from "../harness/wait.js";
 import { restClient, type RestClient } from "../support/http.js";
 import { uniqueChat } from "../support/ids.js";
+import { sample } from "../support/metrics.js";
 
 describe("the message service port", () => {
   let service: ServiceProcess;
@@ -97,5 +98,51 @@ describe("edge to service load spreading behind a connection-level balancer", ()
       },
       { timeoutMs: 10_000, intervalMs: 50 },
     );
+  });
+});
+
+describe.each([
+  ["in SendBatch calls over HTTP/1.1 (the default)", {}, "SendBatch"],
+  ["in SendBatch calls over h2c", { RPC_HTTP_VERSION: "2" }, "SendBatch"],
+  ["one Send call per message (RPC_SEND_BATCH_MAX=1)", { RPC_SEND_BATCH_MAX: "1" }, "Send"],
+] as const)("the edge sending %s", (_name, edgeEnv, rpcMethod) => {
+  let stack: Stack;
+  let api: RestClient;
+  beforeAll(async () => {
+    stack = await startStack({}, edgeEnv);
+    api = restClient(stack.edge.url);
+  });
+  afterAll(async () => {
+    await api?.close();
+    await stack?.stop();
+  });
+
+  it("stores every one of many concurrent sends once, each answered with its own message", async () => {
+    const { chat, a, b } = uniqueChat();
+    const count = 300;
+    const replies = await Promise.all(
+      Array.from({ length: count }, (_, i) => api.call("POST", "/api/send", { json: { chat, sender: i % 2 ? a : b, text: `m${i}` } })),
+    );
+    expect(replies.map((reply) => reply.status)).toEqual(replies.map(() => 200));
+    expect(replies.map((reply) => reply.body.message.text)).toEqual(replies.map((_, i) => `m${i}`));
+    const acknowledged = replies.map((reply) => reply.body.message).sort((x, y) => x.send_time - y.send_time);
+    const page = await api.call("GET", `/api/pull?chat=${chat}&limit=100`);
+    const stored = [...page.body.messages];
+    for (let cursor = page.body.next_cursor; cursor !== 0; ) {
+      const next = await api.call("GET", `/api/pull?chat=${chat}&limit=100&cursor=${cursor}`);
+      stored.push(...next.body.messages);
+      cursor = next.body.next_cursor;
+    }
+    expect(stored).toEqual(acknowledged);
+
+    // The sends reached the service in the calls this path makes: batches hold several.
+    const calls = await sample(stack.message.metricsUrl, "rpc_server_duration_seconds_count", { rpc_method: "SendBatch", rpc_code: "ok" });
+    if (rpcMethod === "SendBatch") {
+      expect(calls).toBeGreaterThan(0);
+      expect(calls).toBeLessThan(count);
+    } else {
+      expect(calls).toBe(0);
+    }
+    expect(await sample(stack.message.metricsUrl, "rpc_server_duration_seconds_count", { rpc_method: "Send", rpc_code: "ok" })).toBe(count);
   });
 });

@@ -8,6 +8,7 @@ import {
   type TextMapGetter,
   type TextMapSetter,
 } from "@opentelemetry/api";
+import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { rpcCodeName } from "./rpc-codes.js";
 
@@ -64,16 +65,16 @@ export function tracingClientInterceptor(): Interceptor {
 }
 
 /**
- * Server side: one SERVER span per call, child of the caller's span. Over HTTP/1.1 the HTTP
- * instrumentation has already made the incoming context active; over HTTP/2 it is taken
- * from the request headers here.
+ * Server side: one SERVER span per call, child of the caller's span, whose context is taken
+ * from the request headers (W3C traceparent) whatever the transport. Calls of `untraced`
+ * methods get no span: a batch whose items are traced one by one, say.
  */
-export function tracingServerInterceptor(): Interceptor {
+export function tracingServerInterceptor(options: { readonly untraced?: readonly DescMethod[] } = {}): Interceptor {
+  const untraced = new Set<DescMethod>(options.untraced);
   return (next) => async (request) => {
+    if (untraced.has(request.method)) return next(request);
     const service = request.service.typeName;
-    const incoming = trace.getSpan(context.active())
-      ? context.active()
-      : propagation.extract(context.active(), request.header, headerGetter);
+    const incoming = propagation.extract(context.active(), request.header, headerGetter);
     const span = tracer().startSpan(
       `${service}/${request.method.name}`,
       { kind: SpanKind.SERVER, attributes: attributes(service, request.method.name) },

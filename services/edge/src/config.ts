@@ -21,6 +21,8 @@ export interface EdgeConfig {
   readonly rpcMaxSockets: number;
   /** Keep-alive connections older than this are retired, so new service replicas get traffic. */
   readonly rpcConnectionMaxAgeMs: number;
+  /** Most sends coalesced into one SendBatch call; 1 makes each send a Send call of its own. */
+  readonly rpcSendBatchMax: number;
   /** Largest request body accepted, in bytes. */
   readonly maxBodyBytes: number;
   /** Largest request head (request line and headers); Node answers 431 above it. */
@@ -48,6 +50,7 @@ const shape = {
   MAX_IN_FLIGHT: envVar.integer(2_048, 1, 1_000_000),
   RPC_MAX_SOCKETS: envVar.integer(256, 1, 65_536),
   RPC_CONNECTION_MAX_AGE_MS: envVar.integer(30_000, 100, 3_600_000),
+  RPC_SEND_BATCH_MAX: envVar.integer(64, 1, 500),
   MAX_BODY_BYTES: envVar.integer(64 * 1024, 256, 16 * 1024 * 1024),
   MAX_HEADER_BYTES: envVar.integer(16 * 1024, 1024, 1024 * 1024),
   MAX_QUERY_PARAMS: envVar.integer(16, 1, 1_000),
@@ -70,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
     maxInFlight: vars.MAX_IN_FLIGHT,
     rpcMaxSockets: vars.RPC_MAX_SOCKETS,
     rpcConnectionMaxAgeMs: vars.RPC_CONNECTION_MAX_AGE_MS,
+    rpcSendBatchMax: vars.RPC_SEND_BATCH_MAX,
     maxBodyBytes: vars.MAX_BODY_BYTES,
     maxHeaderBytes: vars.MAX_HEADER_BYTES,
     maxQueryParams: vars.MAX_QUERY_PARAMS,

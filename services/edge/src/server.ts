@@ -25,6 +25,7 @@ export async function start(
     httpVersion: config.rpcHttpVersion,
     maxSockets: config.rpcMaxSockets,
     connectionMaxAgeMs: config.rpcConnectionMaxAgeMs,
+    sendBatchMax: config.rpcSendBatchMax,
   });
   let draining = false;
   const guard = createGuard(config, logger, registry);

@@ -1,7 +1,15 @@
-import { Code, ConnectError, type ConnectRouter, type ServiceImpl } from "@connectrpc/connect";
-import { MessageService, type Message } from "@chat/proto";
-import { create } from "@bufbuild/protobuf";
-import { MessageSchema } from "@chat/proto";
+import { Code, ConnectError, type ConnectRouter, type HandlerContext, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
+import {
+  chatUserHeader,
+  MessageSchema,
+  MessageService,
+  SendRequestSchema,
+  type Message,
+  type SendBatchItem,
+  type SendBatchResultSchema,
+} from "@chat/proto";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { CallHeaders, intercept, unaryRequest } from "@chat/runtime";
 import { beforeDeadline } from "./deadline.js";
 import { authorizePull, authorizeSend, callingUser } from "./chat/access.js";
 import { validatePull, validateSend, type ChatLimits } from "./chat/rules.js";
@@ -23,34 +31,85 @@ function toMessage(chat: string, stored: StoredMessage): Message {
   });
 }
 
-/** The MessageService implementation: chat rules first, then the store. */
-export function messageService({ store, limits, requireUser = false }: RouteDeps): ServiceImpl<typeof MessageService> {
-  return {
-      async send(request, context) {
-        authorizeSend(request.sender, callingUser(context.requestHeader, requireUser));
-        const command = validateSend(request, limits);
-        const { message, replayed } = await beforeDeadline(context.signal, store.append(command.chat.id, command));
-        if (replayed && (message.sender !== command.sender || message.text !== command.text)) {
-          throw new ConnectError(
-            `client_message_id "${command.clientMessageId}" was already used for a different message in chat "${command.chat.id}"; use a new id for a new message`,
-            Code.AlreadyExists,
-          );
-        }
-        return { message: toMessage(command.chat.id, message) };
-      },
+/** Most items one SendBatch call may carry. */
+export const maxSendBatchItems = 500;
 
-      async pull(request, context) {
-        const query = validatePull(request, limits);
-        authorizePull(query.chat, callingUser(context.requestHeader, requireUser));
-        const page = await beforeDeadline(context.signal, store.page(query.chat.id, query));
-        return {
-          messages: page.messages.map((stored) => toMessage(query.chat.id, stored)),
-          hasMore: page.hasMore,
-          nextCursor: page.nextCursor,
-        };
-      },
+type SendImpl = ServiceImpl<typeof MessageService>["send"];
+
+/** The headers a Send call of its own would carry for this batch item. */
+function itemHeaders(item: SendBatchItem): CallHeaders {
+  const headers = new CallHeaders();
+  if (item.user !== "") headers.set(chatUserHeader, item.user);
+  if (item.traceparent !== "") headers.set("traceparent", item.traceparent);
+  if (item.tracestate !== "") headers.set("tracestate", item.tracestate);
+  return headers;
+}
+
+/**
+ * SendBatch from Send: every item goes through `interceptors` and `send` as a Send call of
+ * its own would (its own span, log line, metrics, error mapping and in-flight slot), all at
+ * once, so their storage commands leave together; each item's error becomes its result.
+ */
+function sendBatchOf(send: SendImpl, interceptors: readonly Interceptor[]): ServiceImpl<typeof MessageService>["sendBatch"] {
+  const sendCall = intercept(interceptors, async (call) => {
+    const context = { signal: call.signal, requestHeader: call.header } as unknown as HandlerContext;
+    return { message: await send(call.message as never, context) } as never;
+  });
+  const sendItem = async (item: SendBatchItem, signal: AbortSignal): Promise<MessageInitShape<typeof SendBatchResultSchema>> => {
+    try {
+      const call = unaryRequest(MessageService, MessageService.method.send, item.request ?? create(SendRequestSchema), itemHeaders(item), signal);
+      const { message } = (await sendCall(call)).message as unknown as { message: Message };
+      return { result: { case: "message", value: message } };
+    } catch (error) {
+      const { code, rawMessage } = ConnectError.from(error);
+      return { result: { case: "error", value: { code, message: rawMessage } } };
+    }
+  };
+  return async (request, context) => {
+    if (request.items.length > maxSendBatchItems) {
+      throw new ConnectError(`a batch holds at most ${maxSendBatchItems} items; split it`, Code.InvalidArgument);
+    }
+    return { results: await Promise.all(request.items.map((item) => sendItem(item, context.signal))) };
   };
 }
 
-/** The Connect routes: MessageService, served by messageService(deps). */
-export default (deps: RouteDeps) => (router: ConnectRouter) => router.service(MessageService, messageService(deps));
+/**
+ * The MessageService implementation: chat rules first, then the store. `interceptors` are
+ * the ones every call goes through; SendBatch runs each of its items through them again.
+ */
+export function messageService(
+  { store, limits, requireUser = false }: RouteDeps,
+  interceptors: readonly Interceptor[] = [],
+): ServiceImpl<typeof MessageService> {
+  const send: SendImpl = async (request, context) => {
+    authorizeSend(request.sender, callingUser(context.requestHeader, requireUser));
+    const command = validateSend(request, limits);
+    const { message, replayed } = await beforeDeadline(context.signal, store.append(command.chat.id, command));
+    if (replayed && (message.sender !== command.sender || message.text !== command.text)) {
+      throw new ConnectError(
+        `client_message_id "${command.clientMessageId}" was already used for a different message in chat "${command.chat.id}"; use a new id for a new message`,
+        Code.AlreadyExists,
+      );
+    }
+    return { message: toMessage(command.chat.id, message) };
+  };
+  return {
+    send,
+    sendBatch: sendBatchOf(send, interceptors),
+
+    async pull(request, context) {
+      const query = validatePull(request, limits);
+      authorizePull(query.chat, callingUser(context.requestHeader, requireUser));
+      const page = await beforeDeadline(context.signal, store.page(query.chat.id, query));
+      return {
+        messages: page.messages.map((stored) => toMessage(query.chat.id, stored)),
+        hasMore: page.hasMore,
+        nextCursor: page.nextCursor,
+      };
+    },
+  };
+}
+
+/** The Connect routes: MessageService, served by messageService(deps, interceptors). */
+export default (deps: RouteDeps, interceptors: readonly Interceptor[] = []) => (router: ConnectRouter) =>
+  router.service(MessageService, messageService(deps, interceptors));

@@ -34,20 +34,21 @@ export async function start(
   const deps = { store, limits: config.limits, requireUser: config.requireUser };
   // Outermost first: the span and the log line see the error code the caller gets.
   const interceptors = [
-    tracingServerInterceptor(),
+    // SendBatch items are traced one by one, as the Send calls they stand for.
+    tracingServerInterceptor({ untraced: [MessageService.method.sendBatch] }),
     observeRpcs(logger, registry),
     errorInterceptor(logger),
     limitInFlight(config.maxInFlight),
   ];
   const connectAdapter = connectNodeAdapter({
-    routes: routes(deps),
+    routes: routes(deps, interceptors),
     interceptors,
     readMaxBytes: maxRequestBytes,
     fallback: healthHandler(store, health),
   });
   const handler = connectUnaryFastPath(
     MessageService,
-    messageService(deps) as never,
+    messageService(deps, interceptors) as never,
     interceptors,
     { readMaxBytes: maxRequestBytes },
     connectAdapter,

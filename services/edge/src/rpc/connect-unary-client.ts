@@ -2,57 +2,59 @@ import * as http from "node:http";
 import { create, fromBinary, toBinary, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import type { DescMethodUnary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { MessageService } from "@chat/proto";
+import { MessageService, type PullRequestSchema, type SendBatchRequestSchema, type SendRequestSchema } from "@chat/proto";
 import { CallHeaders, connectErrorFromResponse, intercept, unaryRequest, type UnaryCall } from "@chat/runtime";
-import type { CallOptions, MessageClient } from "./message-client.js";
+import type { CallOptions, RpcClient } from "./message-client.js";
 
 const neverAborted = new AbortController().signal;
 const noHeaders = new CallHeaders() as unknown as Headers;
 
 /**
- * A client for the message service's two unary methods that speaks the Connect protocol
+ * A client for the message service's unary methods that speaks the Connect protocol
  * (binary protobuf over HTTP/1.1 POST) straight onto node:http. It replaces connect-node's
  * transport on the hot path: profiles showed that transport's per-call machinery (abort
  * signals, DOMExceptions, Fetch Headers, async iterables) costing more CPU than the call
  * itself. Interceptors run as they would with Connect; any Connect server understands it.
  */
-export class ConnectUnaryClient implements MessageClient {
+export class ConnectUnaryClient implements RpcClient {
   readonly #url: URL;
   readonly #agent: http.Agent;
-  readonly #sendCall: UnaryCall;
-  readonly #pullCall: UnaryCall;
+  readonly #calls = new Map<DescMethodUnary, UnaryCall>();
 
   constructor(baseUrl: string, agent: http.Agent, interceptors: readonly Interceptor[]) {
     this.#url = new URL(baseUrl);
     this.#agent = agent;
-    this.#sendCall = intercept(interceptors, (request) => this.#post(MessageService.method.send, request.message, request.header));
-    this.#pullCall = intercept(interceptors, (request) => this.#post(MessageService.method.pull, request.message, request.header));
+    for (const method of [MessageService.method.send, MessageService.method.pull, MessageService.method.sendBatch]) {
+      this.#calls.set(method, intercept(interceptors, (request) => this.#post(method, request.message, request.header)));
+    }
   }
 
-  async send(request: MessageInitShape<typeof MessageService.method.send.input>, options: CallOptions) {
-    return (await this.#call(this.#sendCall, MessageService.method.send, request, options)) as MessageShape<typeof MessageService.method.send.output>;
+  send(request: MessageInitShape<typeof SendRequestSchema>, options: CallOptions) {
+    return this.#call(MessageService.method.send, request, options);
   }
 
-  async pull(request: MessageInitShape<typeof MessageService.method.pull.input>, options: CallOptions) {
-    return (await this.#call(this.#pullCall, MessageService.method.pull, request, options)) as MessageShape<typeof MessageService.method.pull.output>;
+  pull(request: MessageInitShape<typeof PullRequestSchema>, options: CallOptions) {
+    return this.#call(MessageService.method.pull, request, options);
+  }
+
+  sendBatch(request: MessageInitShape<typeof SendBatchRequestSchema>, options: CallOptions) {
+    return this.#call(MessageService.method.sendBatch, request, options);
   }
 
   async #call<I extends DescMessage, O extends DescMessage>(
-    call: UnaryCall,
     method: DescMethodUnary<I, O>,
     init: MessageInitShape<I>,
     options: CallOptions,
-  ): Promise<unknown> {
+  ): Promise<MessageShape<O>> {
     const header = new CallHeaders({
       "content-type": "application/proto",
       "connect-protocol-version": "1",
       "connect-timeout-ms": String(options.timeoutMs),
       ...options.headers,
     });
-    const request = unaryRequest(MessageService, method, create(method.input, init), header, neverAborted);
-    return (await call(request)).message;
+    const request = unaryRequest(MessageService, method as DescMethodUnary, create(method.input, init), header, neverAborted);
+    return (await this.#calls.get(method as DescMethodUnary)!(request)).message as MessageShape<O>;
   }
-
   /** One POST; resolves with the decoded response as Connect's UnaryResponse shape. */
   #post(method: DescMethodUnary, message: unknown, header: Headers) {
     const body = toBinary(method.input, message as MessageShape<typeof method.input>);

@@ -3,9 +3,19 @@ import type { Duplex } from "node:stream";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { MessageService, type PullRequestSchema, type PullResponse, type SendRequestSchema, type SendResponse } from "@chat/proto";
+import type { Interceptor } from "@connectrpc/connect";
+import {
+  MessageService,
+  type PullRequestSchema,
+  type PullResponse,
+  type SendBatchRequestSchema,
+  type SendBatchResponse,
+  type SendRequestSchema,
+  type SendResponse,
+} from "@chat/proto";
 import { tracingClientInterceptor } from "@chat/runtime";
 import { ConnectUnaryClient } from "./connect-unary-client.js";
+import { SendBatcher } from "./send-batcher.js";
 import { connectionErrorsAsUnavailable } from "./transport-errors.js";
 
 /** Options of one call: its deadline, and headers to send (the authenticated user). */
@@ -14,10 +24,15 @@ export interface CallOptions {
   readonly headers?: Record<string, string> | undefined;
 }
 
-/** The message service as the edge calls it; a Connect client fits, and so does ConnectUnaryClient. */
+/** The message service as the API routes call it. */
 export interface MessageClient {
   send(request: MessageInitShape<typeof SendRequestSchema>, options: CallOptions): Promise<SendResponse>;
   pull(request: MessageInitShape<typeof PullRequestSchema>, options: CallOptions): Promise<PullResponse>;
+}
+
+/** Every method of the message service; a Connect client fits, and so does ConnectUnaryClient. */
+export interface RpcClient extends MessageClient {
+  sendBatch(request: MessageInitShape<typeof SendBatchRequestSchema>, options: CallOptions): Promise<SendBatchResponse>;
 }
 
 /**
@@ -50,6 +65,8 @@ export interface MessageClientOptions {
   readonly httpVersion: "1.1" | "2";
   readonly maxSockets: number;
   readonly connectionMaxAgeMs: number;
+  /** Most sends per SendBatch call; 1 sends each message in a Send call of its own. */
+  readonly sendBatchMax: number;
 }
 
 interface OpenClient {
@@ -57,7 +74,13 @@ interface OpenClient {
   close(): void;
 }
 
-function http1Client(options: MessageClientOptions): OpenClient {
+/** Clients over one connection pool: one per set of interceptors. */
+interface Transport {
+  client(interceptors: readonly Interceptor[]): RpcClient;
+  close(): void;
+}
+
+function http1Transport(options: MessageClientOptions): Transport {
   const agent = new RetiringAgent(
     {
       keepAlive: true,
@@ -69,23 +92,49 @@ function http1Client(options: MessageClientOptions): OpenClient {
     },
     options.connectionMaxAgeMs,
   );
-  const client = new ConnectUnaryClient(options.baseUrl, agent, [tracingClientInterceptor()]);
-  return { client, close: () => agent.destroy() };
+  return {
+    client: (interceptors) => new ConnectUnaryClient(options.baseUrl, agent, interceptors),
+    close: () => agent.destroy(),
+  };
 }
 
-function http2Client(options: MessageClientOptions): OpenClient {
+function http2Transport(options: MessageClientOptions): Transport {
   const sessionManager = new Http2SessionManager(options.baseUrl, { idleConnectionTimeoutMs: 30_000 });
-  const transport = createConnectTransport({
-    baseUrl: options.baseUrl,
-    httpVersion: "2",
-    useBinaryFormat: true,
-    sessionManager,
-    interceptors: [tracingClientInterceptor(), connectionErrorsAsUnavailable()],
-  });
-  return { client: createClient(MessageService, transport), close: () => sessionManager.abort() };
+  return {
+    client: (interceptors) =>
+      createClient(
+        MessageService,
+        createConnectTransport({
+          baseUrl: options.baseUrl,
+          httpVersion: "2",
+          useBinaryFormat: true,
+          sessionManager,
+          interceptors: [...interceptors, connectionErrorsAsUnavailable()],
+        }),
+      ),
+    close: () => sessionManager.abort(),
+  };
 }
 
-/** A client for the message service (Connect protocol, binary protobuf) that carries trace context. */
+// Sends of one batch hold at most this many bytes of strings: under the service's 1 MiB limit.
+const sendBatchMaxBytes = 512 * 1024;
+
+/**
+ * A client for the message service (Connect protocol, binary protobuf) that carries trace
+ * context. Sends go in SendBatch calls unless `sendBatchMax` is 1 (see SendBatcher); each
+ * still gets its own client span.
+ */
 export function createMessageClient(options: MessageClientOptions): OpenClient {
-  return options.httpVersion === "2" ? http2Client(options) : http1Client(options);
+  const transport = options.httpVersion === "2" ? http2Transport(options) : http1Transport(options);
+  const traced = transport.client([tracingClientInterceptor()]);
+  if (options.sendBatchMax <= 1) return { client: traced, close: () => transport.close() };
+  // The batcher traces each send itself; the batch call carries no trace of its own.
+  const batcher = new SendBatcher(transport.client([]), [tracingClientInterceptor()], {
+    maxItems: options.sendBatchMax,
+    maxBytes: sendBatchMaxBytes,
+  });
+  return {
+    client: { send: (request, callOptions) => batcher.send(request, callOptions), pull: (request, callOptions) => traced.pull(request, callOptions) },
+    close: () => transport.close(),
+  };
 }

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat/v1/message_service.proto.
  */
 export const file_chat_v1_message_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jaGF0L3YxL21lc3NhZ2Vfc2VydmljZS5wcm90bxIHY2hhdC52MSJ1CgtTZW5kUmVxdWVzdBIMCgRjaGF0GAEgASgJEgwKBHRleHQYAiABKAkSDgoGc2VuZGVyGAMgASgJEhkKEWNsaWVudF9tZXNzYWdlX2lkGAQgASgJEh8KF2lkZW1wb3RlbmN5X3R0bF9zZWNvbmRzGAUgASgFIjEKDFNlbmRSZXNwb25zZRIhCgdtZXNzYWdlGAEgASgLMhAuY2hhdC52MS5NZXNzYWdlIksKC1B1bGxSZXF1ZXN0EgwKBGNoYXQYASABKAkSDgoGY3Vyc29yGAIgASgDEg0KBWxpbWl0GAMgASgFEg8KB3JldmVyc2UYBCABKAgiWQoMUHVsbFJlc3BvbnNlEiIKCG1lc3NhZ2VzGAEgAygLMhAuY2hhdC52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIEhMKC25leHRfY3Vyc29yGAMgASgDMnoKDk1lc3NhZ2VTZXJ2aWNlEjMKBFNlbmQSFC5jaGF0LnYxLlNlbmRSZXF1ZXN0GhUuY2hhdC52MS5TZW5kUmVzcG9uc2USMwoEUHVsbBIULmNoYXQudjEuUHVsbFJlcXVlc3QaFS5jaGF0LnYxLlB1bGxSZXNwb25zZWIGcHJvdG8z", [file_chat_v1_message]);
+  fileDesc("Ch1jaGF0L3YxL21lc3NhZ2Vfc2VydmljZS5wcm90bxIHY2hhdC52MSJ1CgtTZW5kUmVxdWVzdBIMCgRjaGF0GAEgASgJEgwKBHRleHQYAiABKAkSDgoGc2VuZGVyGAMgASgJEhkKEWNsaWVudF9tZXNzYWdlX2lkGAQgASgJEh8KF2lkZW1wb3RlbmN5X3R0bF9zZWNvbmRzGAUgASgFIjEKDFNlbmRSZXNwb25zZRIhCgdtZXNzYWdlGAEgASgLMhAuY2hhdC52MS5NZXNzYWdlIksKC1B1bGxSZXF1ZXN0EgwKBGNoYXQYASABKAkSDgoGY3Vyc29yGAIgASgDEg0KBWxpbWl0GAMgASgFEg8KB3JldmVyc2UYBCABKAgiWQoMUHVsbFJlc3BvbnNlEiIKCG1lc3NhZ2VzGAEgAygLMhAuY2hhdC52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIEhMKC25leHRfY3Vyc29yGAMgASgDIjkKEFNlbmRCYXRjaFJlcXVlc3QSJQoFaXRlbXMYASADKAsyFi5jaGF0LnYxLlNlbmRCYXRjaEl0ZW0ibQoNU2VuZEJhdGNoSXRlbRIlCgdyZXF1ZXN0GAEgASgLMhQuY2hhdC52MS5TZW5kUmVxdWVzdBIMCgR1c2VyGAIgASgJEhMKC3RyYWNlcGFyZW50GAMgASgJEhIKCnRyYWNlc3RhdGUYBCABKAkiPgoRU2VuZEJhdGNoUmVzcG9uc2USKQoHcmVzdWx0cxgBIAMoCzIYLmNoYXQudjEuU2VuZEJhdGNoUmVzdWx0ImUKD1NlbmRCYXRjaFJlc3VsdBIjCgdtZXNzYWdlGAEgASgLMhAuY2hhdC52MS5NZXNzYWdlSAASIwoFZXJyb3IYAiABKAsyEi5jaGF0LnYxLlNlbmRFcnJvckgAQggKBnJlc3VsdCIqCglTZW5kRXJyb3ISDAoEY29kZRgBIAEoBRIPCgdtZXNzYWdlGAIgASgJMr4BCg5NZXNzYWdlU2VydmljZRIzCgRTZW5kEhQuY2hhdC52MS5TZW5kUmVxdWVzdBoVLmNoYXQudjEuU2VuZFJlc3BvbnNlEjMKBFB1bGwSFC5jaGF0LnYxLlB1bGxSZXF1ZXN0GhUuY2hhdC52MS5QdWxsUmVzcG9uc2USQgoJU2VuZEJhdGNoEhkuY2hhdC52MS5TZW5kQmF0Y2hSZXF1ZXN0GhouY2hhdC52MS5TZW5kQmF0Y2hSZXNwb25zZWIGcHJvdG8z", [file_chat_v1_message]);
 
 /**
  * SendRequest asks to store one message.
@@ -167,6 +167,159 @@ export const PullResponseSchema: GenMessage<PullResponse> = /*@__PURE__*/
   messageDesc(file_chat_v1_message_service, 3);
 
 /**
+ * SendBatchRequest carries the sends of one batch.
+ *
+ * @generated from message chat.v1.SendBatchRequest
+ */
+export type SendBatchRequest = Message<"chat.v1.SendBatchRequest"> & {
+  /**
+   * The sends, at most 500; each is answered at the same index of SendBatchResponse.results.
+   *
+   * @generated from field: repeated chat.v1.SendBatchItem items = 1;
+   */
+  items: SendBatchItem[];
+};
+
+/**
+ * Describes the message chat.v1.SendBatchRequest.
+ * Use `create(SendBatchRequestSchema)` to create a new message.
+ */
+export const SendBatchRequestSchema: GenMessage<SendBatchRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message_service, 4);
+
+/**
+ * SendBatchItem is one send of a batch, with what a Send call would carry in its headers.
+ *
+ * @generated from message chat.v1.SendBatchItem
+ */
+export type SendBatchItem = Message<"chat.v1.SendBatchItem"> & {
+  /**
+   * The send itself, with the same meaning and limits as in a Send call.
+   *
+   * @generated from field: chat.v1.SendRequest request = 1;
+   */
+  request?: SendRequest | undefined;
+
+  /**
+   * The authenticated user making this send, encoded as the chat-user header of a Send call
+   * (percent-encoded UTF-8); empty when there is none (authentication off).
+   *
+   * @generated from field: string user = 2;
+   */
+  user: string;
+
+  /**
+   * W3C trace context of the caller's span for this send (the traceparent and tracestate
+   * header values); empty when none. Each send keeps its own trace inside a batch.
+   *
+   * @generated from field: string traceparent = 3;
+   */
+  traceparent: string;
+
+  /**
+   * W3C tracestate that goes with traceparent; empty when none.
+   *
+   * @generated from field: string tracestate = 4;
+   */
+  tracestate: string;
+};
+
+/**
+ * Describes the message chat.v1.SendBatchItem.
+ * Use `create(SendBatchItemSchema)` to create a new message.
+ */
+export const SendBatchItemSchema: GenMessage<SendBatchItem> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message_service, 5);
+
+/**
+ * SendBatchResponse answers every item of a SendBatchRequest, in order.
+ *
+ * @generated from message chat.v1.SendBatchResponse
+ */
+export type SendBatchResponse = Message<"chat.v1.SendBatchResponse"> & {
+  /**
+   * One result per item, at the item's index.
+   *
+   * @generated from field: repeated chat.v1.SendBatchResult results = 1;
+   */
+  results: SendBatchResult[];
+};
+
+/**
+ * Describes the message chat.v1.SendBatchResponse.
+ * Use `create(SendBatchResponseSchema)` to create a new message.
+ */
+export const SendBatchResponseSchema: GenMessage<SendBatchResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message_service, 6);
+
+/**
+ * SendBatchResult is the outcome of one item: the stored message or the error a Send call
+ * would have failed with.
+ *
+ * @generated from message chat.v1.SendBatchResult
+ */
+export type SendBatchResult = Message<"chat.v1.SendBatchResult"> & {
+  /**
+   * Exactly one is set.
+   *
+   * @generated from oneof chat.v1.SendBatchResult.result
+   */
+  result: {
+    /**
+     * The message as stored, as SendResponse.message.
+     *
+     * @generated from field: chat.v1.Message message = 1;
+     */
+    value: Message$1;
+    case: "message";
+  } | {
+    /**
+     * Why this item failed; other items are not affected.
+     *
+     * @generated from field: chat.v1.SendError error = 2;
+     */
+    value: SendError;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message chat.v1.SendBatchResult.
+ * Use `create(SendBatchResultSchema)` to create a new message.
+ */
+export const SendBatchResultSchema: GenMessage<SendBatchResult> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message_service, 7);
+
+/**
+ * SendError is the error of one failed item.
+ *
+ * @generated from message chat.v1.SendError
+ */
+export type SendError = Message<"chat.v1.SendError"> & {
+  /**
+   * Connect / gRPC status code number (3 invalid_argument, 7 permission_denied,
+   * 14 unavailable, ...), as a Send call would have failed with.
+   *
+   * @generated from field: int32 code = 1;
+   */
+  code: number;
+
+  /**
+   * What went wrong, for the caller to show or log.
+   *
+   * @generated from field: string message = 2;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message chat.v1.SendError.
+ * Use `create(SendErrorSchema)` to create a new message.
+ */
+export const SendErrorSchema: GenMessage<SendError> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message_service, 8);
+
+/**
  * MessageService stores chat messages and pages through a chat's history.
  *
  * @generated from service chat.v1.MessageService
@@ -192,6 +345,19 @@ export const MessageService: GenService<{
     methodKind: "unary";
     input: typeof PullRequestSchema;
     output: typeof PullResponseSchema;
+  },
+  /**
+   * SendBatch stores several messages in one call. Each item is handled exactly as a Send
+   * call of its own would be (rules, access, idempotency, its own trace span) and succeeds or
+   * fails on its own; a proxy serving many clients at once uses it to save a round trip and
+   * a storage write per message.
+   *
+   * @generated from rpc chat.v1.MessageService.SendBatch
+   */
+  sendBatch: {
+    methodKind: "unary";
+    input: typeof SendBatchRequestSchema;
+    output: typeof SendBatchResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_chat_v1_message_service, 0);
