@@ -4,14 +4,17 @@ import { configureTextEncoding } from "@bufbuild/protobuf/wire";
  * protobuf-es decodes strings with a default TextDecoder, which takes a leading U+FEFF for a
  * byte order mark and drops it: a text or member id starting with it would arrive one
  * character short. Decoding with `ignoreBOM` keeps every string exactly as it was encoded.
- * Applied when this package is loaded, before any message is decoded.
+ * Strings are encoded with Buffer.from, which gives the same bytes as TextEncoder (lone
+ * surrogates become U+FFFD either way) but takes short strings from Node's buffer pool
+ * instead of allocating each its own memory: 2-3 times faster for the short strings of a
+ * chat message, which profiles of pull showed among the service's top costs.
+ * Applied when this package is loaded, before any message is encoded or decoded.
  */
 export function keepStringsExact(): void {
-  const encoder = new TextEncoder();
   const lenient = new TextDecoder("utf-8", { ignoreBOM: true });
   const strict = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
   configureTextEncoding({
-    encodeUtf8: (text) => encoder.encode(text),
+    encodeUtf8: (text) => Buffer.from(text, "utf8"),
     decodeUtf8: (bytes, isStrict) => (isStrict ? strict : lenient).decode(bytes),
     checkUtf8(text) {
       try {
