@@ -16,19 +16,35 @@ let sendSha = "";
 interface Layout {
   readonly name: string;
   readonly description: string;
+  /** Redis settings (CONFIG SET) in force while this layout is written; restored after. */
+  readonly config?: Readonly<Record<string, string>>;
   /** Queues the write of one message; returns the key it lands in. */
   write(pipeline: ChainableCommander, chat: string, sendTimeUs: number, sender: string, text: string): string;
+}
+
+function streamWrite(pipeline: ChainableCommander, chat: string, _sendTimeUs: number, sender: string, text: string): string {
+  const keys = chatKeys(chat);
+  pipeline.evalsha(sendSha, 2, keys.messages, keys.idempotency(""), sender, text, "", 86_400);
+  return keys.messages;
 }
 
 const layouts: readonly Layout[] = [
   {
     name: "stream (send.lua)",
-    description: "production: one stream per chat, written by the service's own send.lua",
-    write(pipeline, chat, _sendTimeUs, sender, text) {
-      const keys = chatKeys(chat);
-      pipeline.evalsha(sendSha, 2, keys.messages, keys.idempotency(""), sender, text, "", 86_400);
-      return keys.messages;
-    },
+    description: "production: one stream per chat, written by the service's own send.lua; Redis's default stream-node-max-bytes (4096)",
+    write: streamWrite,
+  },
+  {
+    name: "stream (send.lua), node 1 KiB",
+    description: "production layout with stream-node-max-bytes 1024, as the chart's Redis Cluster runs",
+    config: { "stream-node-max-bytes": "1024" },
+    write: streamWrite,
+  },
+  {
+    name: "stream (send.lua), node 512 B",
+    description: "production layout with stream-node-max-bytes 512",
+    config: { "stream-node-max-bytes": "512" },
+    write: streamWrite,
   },
   {
     name: "zset of JSON",
@@ -98,7 +114,26 @@ async function settledUsedMemory(redis: Redis): Promise<number> {
   ).catch(() => last);
 }
 
+/** Runs `work` with `settings` set by CONFIG SET, and puts the previous values back after. */
+async function withConfig<T>(redis: Redis, settings: Readonly<Record<string, string>>, work: () => Promise<T>): Promise<T> {
+  const previous: Record<string, string> = {};
+  for (const [name, value] of Object.entries(settings)) {
+    const [, current] = (await redis.config("GET", name)) as [string, string];
+    previous[name] = current;
+    await redis.config("SET", name, value);
+  }
+  try {
+    return await work();
+  } finally {
+    for (const [name, value] of Object.entries(previous)) await redis.config("SET", name, value);
+  }
+}
+
 async function measure(redis: Redis, layout: Layout, memoryCase: MemoryCase): Promise<MemoryRow> {
+  return withConfig(redis, layout.config ?? {}, () => measureWith(redis, layout, memoryCase));
+}
+
+async function measureWith(redis: Redis, layout: Layout, memoryCase: MemoryCase): Promise<MemoryRow> {
   await redis.flushall();
   const before = await settledUsedMemory(redis);
   const firstUs = Date.now() * 1_000;

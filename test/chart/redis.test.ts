@@ -41,6 +41,12 @@ describe("the in-chart Redis Cluster (defaults)", () => {
     expect(conf).toMatch(/^appendonly yes$/m);
   });
 
+  it("sizes stream nodes for many small chats (stream-node-max-bytes 1024), and lets that be changed", async () => {
+    expect(data(manifests, "ConfigMap", "chat-redis-cluster")["redis.conf"]).toMatch(/^stream-node-max-bytes 1024$/m);
+    const tuned = await render({ values: { "redis-cluster": { cluster: { streamNodeMaxBytes: 4096 } } } });
+    expect(data(tuned, "ConfigMap", "chat-redis-cluster")["redis.conf"]).toMatch(/^stream-node-max-bytes 4096$/m);
+  });
+
   it("has sends confirmed by a replica (WAIT 1) and nodes keep an append-only file", () => {
     expect(data(manifests, "ConfigMap", "chat-message").REDIS_WAIT_REPLICAS).toBe("1");
     expect(data(manifests, "ConfigMap", "chat-redis-cluster")["redis.conf"]).toMatch(/^appendonly yes$/m);

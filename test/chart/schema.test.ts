@@ -22,6 +22,7 @@ describe("values.schema.json", () => {
     [{ networkPolicy: { enabled: 1 } }, "/networkPolicy/enabled"],
     [{ "redis-cluster": { cluster: { masters: "three" } } }, "/cluster/masters"],
     [{ "redis-cluster": { cluster: { masters: 2 } } }, "/cluster/masters"],
+    [{ "redis-cluster": { cluster: { streamNodeMaxBytes: 64 } } }, "/cluster/streamNodeMaxBytes"],
     [{ edge: { autoscaling: { targetCPUUtilizationPercentage: 0 } } }, "/edge/autoscaling/targetCPUUtilizationPercentage"],
     [{ auth: { mode: "oauth" } }, "/auth/mode"],
     [{ auth: { mode: true } }, "/auth/mode"],
