@@ -67,7 +67,7 @@ describe("graceful shutdown and Redis outages", () => {
       const api = restClient(stack.edge.url);
       const admin = new Redis(redis.url);
       try {
-        // Through the edge every send becomes one RPC; wait until the first reached Redis.
+        // Every send reaches Redis as one script call; wait until the sends are in flight.
         const { chat, replies } = await heldSends(stack, api, admin, stopped === "edge" ? 10 : 1);
         const exit = stack[stopped].stop("SIGTERM");
         await waitFor(`the ${stopped} to refuse new work while draining`, () => refusesNewWork(stack[stopped].url));
