@@ -44,6 +44,20 @@ describe("the message service port", () => {
     expect(service.process.exitCode).toBeNull();
   });
 
+  it("serves SendBatch over the lean path, with or without a deadline, listening on the call's signal without warnings", async () => {
+    const client = createClient(MessageService, createConnectTransport({ baseUrl: service.url, httpVersion: "1.1", useBinaryFormat: true }));
+    const { chat, a } = uniqueChat();
+    const items = Array.from({ length: 64 }, (_, i) => ({ request: { chat, sender: a, text: `b${i}` } }));
+    for (const timeoutMs of [undefined, 5_000]) {
+      const { results } = await client.sendBatch({ items }, { timeoutMs });
+      expect(results.map((result) => result.result.case)).toEqual(items.map(() => "message"));
+    }
+    const first = await client.pull({ chat, limit: 100 });
+    const rest = await client.pull({ chat, limit: 100, cursor: first.nextCursor });
+    expect([first.messages.length, rest.messages.length, rest.hasMore]).toEqual([100, 28, false]);
+    expect(service.stderr()).not.toMatch(/Warning/);
+  });
+
   it("answers health probes beside the RPC routes", async () => {
     expect(await (await fetch(`${service.url}/healthz`)).json()).toEqual({ status: "ok" });
     expect(await (await fetch(`${service.url}/readyz`)).json()).toEqual({ status: "ready" });
@@ -144,5 +158,6 @@ describe.each([
       expect(calls).toBe(0);
     }
     expect(await sample(stack.message.metricsUrl, "rpc_server_duration_seconds_count", { rpc_method: "Send", rpc_code: "ok" })).toBe(count);
+    expect(stack.message.stderr() + stack.edge.stderr()).not.toMatch(/Warning/);
   });
 });

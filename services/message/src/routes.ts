@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { Code, ConnectError, type ConnectRouter, type HandlerContext, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
 import {
   chatUserHeader,
@@ -48,7 +49,7 @@ function itemHeaders(item: SendBatchItem): CallHeaders {
 /**
  * SendBatch from Send: every item goes through `interceptors` and `send` as a Send call of
  * its own would (its own span, log line, metrics, error mapping and in-flight slot), all at
- * once, so their storage commands leave together; each item's error becomes its result.
+ * once, so Redis reads their scripts together; each item's error becomes its result.
  */
 function sendBatchOf(send: SendImpl, interceptors: readonly Interceptor[]): ServiceImpl<typeof MessageService>["sendBatch"] {
   const sendCall = intercept(interceptors, async (call) => {
@@ -69,6 +70,8 @@ function sendBatchOf(send: SendImpl, interceptors: readonly Interceptor[]): Serv
     if (request.items.length > maxSendBatchItems) {
       throw new ConnectError(`a batch holds at most ${maxSendBatchItems} items; split it`, Code.InvalidArgument);
     }
+    // Every item listens for the call's deadline on its signal: one listener each, not a leak.
+    setMaxListeners(request.items.length + 10, context.signal);
     return { results: await Promise.all(request.items.map((item) => sendItem(item, context.signal))) };
   };
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { DescMethodUnary, DescService } from "@bufbuild/protobuf";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type Interceptor } from "@connectrpc/connect";
@@ -9,7 +10,9 @@ type Request = Parameters<RequestHandler>[0];
 type Response = Parameters<RequestHandler>[1];
 type UnaryImplementation = (request: never, context: HandlerContext) => Promise<unknown>;
 
+// The signal of every call without a deadline: each such call in flight listens on it.
 const neverAborted = new AbortController().signal;
+setMaxListeners(0, neverAborted);
 
 function reply(response: Response, status: number, contentType: string, body: Uint8Array | string): void {
   response.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(body) });
