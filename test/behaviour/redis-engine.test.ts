@@ -1,8 +1,12 @@
+import { Code } from "@connectrpc/connect";
 import { Redis } from "ioredis";
+import { createRedisClient } from "@chat/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { chatKeys } from "../../services/message/src/store/redis/keys.js";
 import { MemoryStore } from "../../services/message/src/store/memory-store.js";
 import type { MessageStore } from "../../services/message/src/store/store.js";
+import { RedisStore } from "../../services/message/src/store/redis/redis-store.js";
+import { startRedis, type RedisServer } from "../harness/redis.js";
 import { uniqueChat } from "../support/ids.js";
 import { waitFor } from "../harness/wait.js";
 import { openEngine } from "./engines.js";
@@ -88,5 +92,76 @@ describe("cluster engine", () => {
     );
     node.disconnect();
     expect(new Set(slots).size).toBe(1);
+  });
+});
+
+describe("sends confirmed by replicas (WAIT)", () => {
+  let primary: RedisServer;
+  let replica: RedisServer;
+  const stores: RedisStore[] = [];
+  const open = async (options: { waitReplicas: number; waitTimeoutMs: number }) => {
+    const client = createRedisClient(
+      { kind: "standalone", url: primary.url },
+      { username: undefined, password: undefined, tls: undefined },
+      { commandTimeoutMs: 5_000, connectTimeoutMs: 5_000, maxRetriesPerRequest: 1 },
+    );
+    const store = new RedisStore(client, { ...options, timeoutMs: 5_000 });
+    stores.push(store);
+    await waitFor("the store to be ready", () => store.check().then(() => true));
+    return store;
+  };
+  const waitCalls = async () => Number(/^cmdstat_wait:calls=(\d+)/m.exec(await primary.cli("info", "commandstats"))?.[1] ?? 0);
+  const send = (store: MessageStore, chat: string, sender: string, text: string, clientMessageId = "") =>
+    store.append(chat, { sender, text, clientMessageId, idempotencyTtlSeconds: 86_400 });
+
+  beforeAll(async () => {
+    primary = await startRedis();
+    replica = await startRedis();
+    await replica.cli("replicaof", "127.0.0.1", String(primary.port));
+    await waitFor("the replica to sync", async () => /master_link_status:up/.test(await replica.cli("info", "replication")));
+  });
+  afterAll(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+    await replica?.stop();
+    await primary?.stop();
+  });
+
+  it("confirms the sends of one turn with one WAIT, and every acknowledged send is on the replica", async () => {
+    const store = await open({ waitReplicas: 1, waitTimeoutMs: 2_000 });
+    const chats = Array.from({ length: 4 }, () => uniqueChat());
+    const before = await waitCalls();
+    const stored = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => send(store, chats[i % 4]!.chat, chats[i % 4]!.a, `m${i}`)),
+    );
+    expect(stored.every(({ replayed }) => !replayed)).toBe(true);
+    expect(await waitCalls()).toBeLessThan(before + 10);
+    // WAIT confirmed them: the replica already has every one.
+    const onReplica = new Redis(replica.url);
+    try {
+      const lengths = await Promise.all(chats.map(({ chat }) => onReplica.xlen(chatKeys(chat).messages)));
+      expect(lengths).toEqual([25, 25, 25, 25]);
+    } finally {
+      onReplica.disconnect();
+    }
+  });
+
+  it("fails each send of a group as Unavailable when too few replicas confirm; a retry with its key answers the stored message", async () => {
+    const { chat, a } = uniqueChat();
+    const demanding = await open({ waitReplicas: 2, waitTimeoutMs: 100 });
+    const failed = await Promise.allSettled(["k1", "k2"].map((key) => send(demanding, chat, a, key, key)));
+    for (const result of failed) {
+      expect(result.status).toBe("rejected");
+      expect((result as PromiseRejectedResult).reason).toMatchObject({
+        code: Code.Unavailable,
+        rawMessage: expect.stringMatching(/not confirmed by 2 replica\(s\) within 100 ms; retry with the same client_message_id/),
+      });
+    }
+    const store = await open({ waitReplicas: 1, waitTimeoutMs: 2_000 });
+    const retried = await Promise.all(["k1", "k2"].map((key) => send(store, chat, a, key, key)));
+    expect(retried.map(({ replayed, message }) => [replayed, message.text])).toEqual([
+      [true, "k1"],
+      [true, "k2"],
+    ]);
+    expect(await primary.cli("xlen", chatKeys(chat).messages)).toBe("2");
   });
 });

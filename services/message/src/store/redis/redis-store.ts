@@ -67,6 +67,15 @@ export interface RedisStoreOptions {
   readonly onError?: (kind: "unavailable" | "command") => void;
 }
 
+type SendArgs = Parameters<RedisClient["chatSend"]>;
+
+/** A send waiting for its group's pipeline (its script, then one WAIT for the group). */
+interface PendingSend {
+  readonly args: SendArgs;
+  resolve(reply: SendReply): void;
+  reject(error: unknown): void;
+}
+
 /**
  * Stores each chat as one Redis Stream. Works the same on a standalone server and on a
  * Redis Cluster: every key a command touches shares the chat's hash tag.
@@ -77,6 +86,9 @@ export class RedisStore implements MessageStore {
   readonly #waitTimeoutMs: number;
   readonly #timeoutMs: number;
   readonly #onError: (kind: "unavailable" | "command") => void;
+  /** Sends waiting for replica confirmation, by the connection their pipeline will use. */
+  #pending = new Map<string, PendingSend[]>();
+  #commitScheduled = false;
 
   constructor(redis: RedisClient, options: RedisStoreOptions = {}) {
     this.#redis = redis;
@@ -89,7 +101,7 @@ export class RedisStore implements MessageStore {
 
   async append(chatId: string, input: AppendInput): Promise<AppendResult> {
     const keys = chatKeys(chatId);
-    const args: Parameters<RedisClient["chatSend"]> = [
+    const args: SendArgs = [
       keys.messages,
       keys.idempotency(input.clientMessageId),
       input.sender,
@@ -102,23 +114,57 @@ export class RedisStore implements MessageStore {
     return { message: { sendTime: BigInt(sendTime), sender, text }, replayed: replayed === 1 };
   }
 
-  /** The script and WAIT in one pipeline, so WAIT reaches the primary that ran the script. */
-  async #sendAndWait(args: Parameters<RedisClient["chatSend"]>): Promise<SendReply> {
-    const results = await this.#redis
-      .pipeline()
-      .chatSend(...args)
-      .wait(this.#waitReplicas, this.#waitTimeoutMs)
-      .exec();
-    const [[sendError, reply], [waitError, confirmed]] = results as [[Error | null, SendReply], [Error | null, number]];
-    if (sendError) throw sendError;
-    if (waitError) throw waitError;
-    if (confirmed < this.#waitReplicas) {
-      throw new ConnectError(
-        `the message was not confirmed by ${this.#waitReplicas} replica(s) within ${this.#waitTimeoutMs} ms; retry with the same client_message_id`,
-        Code.Unavailable,
-      );
+  /**
+   * Runs the send script and has the write confirmed by replicas (group commit). WAIT blocks
+   * the connection it is sent on until the replicas have every write that connection made
+   * before it, so sends are grouped by connection and each group goes as one pipeline: its
+   * scripts, then one WAIT that confirms them all. One WAIT per send would hold the
+   * connection for a replication round trip each, one send after another. A group is every
+   * send of one event-loop turn (a SendBatch arrives as many) on a standalone server, or of
+   * one chat (one slot, so one node) on a cluster.
+   */
+  #sendAndWait(args: SendArgs): Promise<SendReply> {
+    const group = this.#redis.isCluster ? args[0] : "";
+    return new Promise<SendReply>((resolve, reject) => {
+      const pending = this.#pending.get(group);
+      if (pending) pending.push({ args, resolve, reject });
+      else this.#pending.set(group, [{ args, resolve, reject }]);
+      if (this.#commitScheduled) return;
+      this.#commitScheduled = true;
+      setImmediate(() => {
+        const groups = this.#pending;
+        this.#pending = new Map();
+        this.#commitScheduled = false;
+        for (const sends of groups.values()) void this.#commitGroup(sends);
+      });
+    });
+  }
+
+  /** One group's scripts and one WAIT in one pipeline, so WAIT reaches the primary that ran them. */
+  async #commitGroup(sends: readonly PendingSend[]): Promise<void> {
+    try {
+      const pipeline = this.#redis.pipeline();
+      for (const send of sends) pipeline.chatSend(...send.args);
+      pipeline.wait(this.#waitReplicas, this.#waitTimeoutMs);
+      const results = ((await pipeline.exec()) ?? []) as [Error | null, unknown][];
+      const [waitError, confirmed] = results[sends.length] ?? [new Error("no reply to WAIT"), 0];
+      const unconfirmed =
+        waitError ??
+        ((confirmed as number) < this.#waitReplicas
+          ? new ConnectError(
+              `the message was not confirmed by ${this.#waitReplicas} replica(s) within ${this.#waitTimeoutMs} ms; retry with the same client_message_id`,
+              Code.Unavailable,
+            )
+          : undefined);
+      sends.forEach((send, index) => {
+        const [sendError, reply] = results[index] ?? [new Error("no reply to the send script"), undefined];
+        if (sendError) send.reject(sendError);
+        else if (unconfirmed) send.reject(unconfirmed);
+        else send.resolve(reply as SendReply);
+      });
+    } catch (error) {
+      for (const send of sends) send.reject(error);
     }
-    return reply;
   }
 
   async page(chatId: string, query: PageQuery): Promise<Page> {
