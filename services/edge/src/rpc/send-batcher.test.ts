@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { SendBatchRequestSchema, SendBatchResponse } from "@chat/proto";
+import type { SendBatchRequestSchema, SendBatchResponse, SendResponse } from "@chat/proto";
 import { describe, expect, it } from "vitest";
 import type { CallOptions, RpcClient } from "./message-client.js";
 import { SendBatcher } from "./send-batcher.js";
@@ -103,6 +103,27 @@ describe("SendBatcher", () => {
     expect(calls[0]!.request.items!.map(({ user, traceparent }) => ({ user, traceparent }))).toEqual([
       { user: "alice", traceparent: `00-${"1".repeat(32)}-${"2".repeat(16)}-01` },
       { user: "", traceparent: `00-${"1".repeat(32)}-${"2".repeat(16)}-01` },
+    ]);
+  });
+
+  it("sends each message in a Send call of its own, with its headers, to a service without SendBatch", async () => {
+    const sent: { text: string; options: CallOptions }[] = [];
+    const client = {
+      sendBatch: () => Promise.reject(new ConnectError("unknown method", Code.Unimplemented)),
+      async send(request: { text?: string }, callOptions: CallOptions) {
+        sent.push({ text: request.text!, options: callOptions });
+        return { message: { text: request.text } } as unknown as SendResponse;
+      },
+    } as unknown as RpcClient;
+    const batcher = new SendBatcher(client, [], { maxItems: 64, maxBytes: 1 << 20 });
+    const replies = await Promise.all([
+      send(batcher, "one", { timeoutMs: 700, headers: { "chat-user": "alice" } }),
+      send(batcher, "two"),
+    ]);
+    expect(replies.map((reply) => reply.message?.text)).toEqual(["one", "two"]);
+    expect(sent).toEqual([
+      { text: "one", options: { timeoutMs: 700, headers: { "chat-user": "alice" } } },
+      { text: "two", options: { timeoutMs: 1_000, headers: {} } },
     ]);
   });
 });

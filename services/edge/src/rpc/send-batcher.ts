@@ -40,7 +40,8 @@ function sizeOf(request: MessageInitShape<typeof SendRequestSchema>): number {
  * Each send still goes through `interceptors` (its own client span and traceparent) and keeps
  * its own deadline and outcome: an item's error is that send's error, and a failed call fails
  * every send in it with the call's error, which the caller may retry like any failed Send
- * (every send carries an idempotency key).
+ * (every send carries an idempotency key). A service that answers SendBatch with
+ * Unimplemented gets the batch's sends as Send calls instead.
  */
 export class SendBatcher {
   readonly #client: RpcClient;
@@ -113,8 +114,26 @@ export class SendBatcher {
       },
       (error: unknown) => {
         const connectError = ConnectError.from(error);
+        if (connectError.code === Code.Unimplemented) return this.#sendOneByOne(queued);
         for (const entry of queued) entry.settle(connectError);
       },
     );
+  }
+
+  /**
+   * Sends each queued item in a Send call of its own, with the headers it would have had: for
+   * a message service that predates SendBatch (during a rolling upgrade, say).
+   */
+  #sendOneByOne(queued: readonly Queued[]): void {
+    for (const { item, timeoutMs, settle } of queued) {
+      const headers: Record<string, string> = {};
+      if (item.user) headers[chatUserHeader] = item.user;
+      if (item.traceparent) headers.traceparent = item.traceparent;
+      if (item.tracestate) headers.tracestate = item.tracestate;
+      this.#client.send(item.request ?? {}, { timeoutMs, headers }).then(
+        (response) => settle(undefined, response),
+        (error: unknown) => settle(ConnectError.from(error)),
+      );
+    }
   }
 }
