@@ -5,7 +5,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
-import { assertRedisInstalled, startRedis } from "../test/harness/redis.js";
+import { assertRedisInstalled, startRedis, type RedisServer } from "../test/harness/redis.js";
+import { waitFor } from "../test/harness/wait.js";
 import { loadConfig, type BenchConfig } from "./lib/config.js";
 import { checkCase, execute, type RunRecord } from "./lib/execute.js";
 import { machineInfo } from "./lib/machine.js";
@@ -13,7 +14,7 @@ import { measureMemory, type MemoryRow } from "./lib/memory.js";
 import { renderReport, saveReport, type Outcome } from "./lib/output.js";
 import { startVariant, type VariantProcesses } from "./lib/processes.js";
 import { scenarioNames, scenarios, type Case, type Scenario } from "./lib/scenarios.js";
-import { selectVariants, type Variant } from "./lib/variants.js";
+import { selectVariants, waitsForReplicas, type Variant } from "./lib/variants.js";
 import { wrkInstalled } from "./lib/wrk.js";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
@@ -87,6 +88,15 @@ async function runScenario(
 }
 
 /** Starts Redis and every variant, runs the chosen scenarios, and stops everything again. */
+/** A second redis-server replicating `primary`, once it is in sync, so WAIT 1 can be confirmed. */
+async function startReplicaOf(primary: RedisServer): Promise<RedisServer> {
+  const replica = await startRedis();
+  await replica.cli("replicaof", primary.host, String(primary.port));
+  await waitFor("the bench Redis replica to sync", async () => /master_link_status:up/.test(await replica.cli("info", "replication")));
+  log(`replica of the bench Redis on ${replica.url} (variants with REDIS_WAIT_REPLICAS need it)`);
+  return replica;
+}
+
 async function measure(
   config: BenchConfig,
   variants: readonly Variant[],
@@ -98,9 +108,11 @@ async function measure(
   const started: VariantProcesses[] = [];
   const redisServer = await startRedis();
   const redis = new Redis(redisServer.url);
+  const replica = variants.some(waitsForReplicas) ? await startReplicaOf(redisServer) : undefined;
   const cleanup = async () => {
     for (const target of started.splice(0)) await target.stop().catch(() => undefined);
     redis.disconnect();
+    await replica?.stop();
     await redisServer.stop();
   };
   const onSignal = () => void cleanup().finally(() => process.exit(130));

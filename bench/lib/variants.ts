@@ -60,7 +60,21 @@ export const builtInVariants: readonly Variant[] = [
     env: { OTEL_SDK_DISABLED: "false" },
     note: "the stack with tracing on as deployed by default (spans created, no exporter endpoint)",
   }),
+  // As the chart runs it with its own Redis Cluster: tracing on, and every send confirmed by a
+  // replica. Not run by default; the bench Redis gets a replica when a variant asks for WAIT.
+  variant({
+    name: "stack-durable",
+    kind: "stack",
+    env: { OTEL_SDK_DISABLED: "false" },
+    messageEnv: { REDIS_WAIT_REPLICAS: "1" },
+    note: "tracing on and every send confirmed by a replica (REDIS_WAIT_REPLICAS=1), as the chart deploys it with its Redis Cluster",
+  }),
 ];
+
+/** Whether a variant has sends confirmed by replicas, so the bench Redis needs one. */
+export function waitsForReplicas(variant: Variant): boolean {
+  return Number(variant.messageEnv.REDIS_WAIT_REPLICAS ?? variant.env.REDIS_WAIT_REPLICAS ?? 0) > 0;
+}
 
 /** Run when BENCH_VARIANTS names none: the baseline, the stack as deployed, and with tracing off. */
 export const defaultVariantNames: readonly string[] = ["baseline", "stack-traced", "stack"];
