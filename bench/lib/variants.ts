@@ -60,14 +60,14 @@ export const builtInVariants: readonly Variant[] = [
     env: { OTEL_SDK_DISABLED: "false" },
     note: "the stack with tracing on as deployed by default (spans created, no exporter endpoint)",
   }),
-  // As the chart runs it with its own Redis Cluster: tracing on, and every send confirmed by a
-  // replica. Not run by default; the bench Redis gets a replica when a variant asks for WAIT.
+  // Tracing on and every send confirmed by a replica, as the chart sets it. Not run by default;
+  // the bench Redis gets a replica when a variant asks for WAIT.
   variant({
     name: "stack-durable",
     kind: "stack",
     env: { OTEL_SDK_DISABLED: "false" },
     messageEnv: { REDIS_WAIT_REPLICAS: "1" },
-    note: "tracing on and every send confirmed by a replica (REDIS_WAIT_REPLICAS=1), as the chart deploys it with its Redis Cluster",
+    note: "tracing on and every send confirmed by a replica (REDIS_WAIT_REPLICAS=1), as the chart sets it",
   }),
 ];
 

@@ -32,6 +32,11 @@ const sendScript = readFileSync(new URL("./commands/send.lua", import.meta.url),
 
 type StreamEntry = [id: string, fields: string[]];
 
+/** What send.lua answers: [send_time, sender, text, replayed]. */
+function isSendReply(reply: unknown): reply is SendReply {
+  return Array.isArray(reply) && reply.length === 4;
+}
+
 function toStoredMessage([id, fields]: StreamEntry): StoredMessage {
   // Entries are written by send.lua only: id "<send_time>-0", fields [s, sender, t, text].
   return { sendTime: BigInt(id.slice(0, -2)), sender: fields[1] ?? "", text: fields[3] ?? "" };
@@ -39,7 +44,8 @@ function toStoredMessage([id, fields]: StreamEntry): StoredMessage {
 
 // Replies that mean "Redis cannot serve this right now" (a failover moves slots, a node
 // loads, a shard is down), as opposed to a bug in our commands.
-const transientReply = /^(CLUSTERDOWN|TRYAGAIN|MOVED|ASK|LOADING|MASTERDOWN|READONLY|NOREPLICAS|BUSY)/;
+// NOSCRIPT: a new master after a failover has not loaded the script yet; the next call loads it.
+const transientReply = /^(CLUSTERDOWN|TRYAGAIN|MOVED|ASK|LOADING|MASTERDOWN|READONLY|NOREPLICAS|BUSY|NOSCRIPT)/;
 
 function storageError(cause: unknown): ConnectError {
   if (cause instanceof ConnectError) return cause;
@@ -86,9 +92,8 @@ export class RedisStore implements MessageStore {
   readonly #waitTimeoutMs: number;
   readonly #timeoutMs: number;
   readonly #onError: (kind: "unavailable" | "command") => void;
-  /** Sends waiting for replica confirmation, by the connection their pipeline will use. */
-  #pending = new Map<string, PendingSend[]>();
-  #commitScheduled = false;
+  /** Sends of this event-loop turn waiting to be committed together (standalone Redis). */
+  #pending: PendingSend[] = [];
 
   constructor(redis: RedisClient, options: RedisStoreOptions = {}) {
     this.#redis = redis;
@@ -120,22 +125,22 @@ export class RedisStore implements MessageStore {
    * before it, so sends are grouped by connection and each group goes as one pipeline: its
    * scripts, then one WAIT that confirms them all. One WAIT per send would hold the
    * connection for a replication round trip each, one send after another. A group is every
-   * send of one event-loop turn (a SendBatch arrives as many) on a standalone server, or of
-   * one chat (one slot, so one node) on a cluster.
+   * send of one event-loop turn (a SendBatch arrives as many) on a standalone server. On a
+   * cluster each send keeps a pipeline of its own (its script, then WAIT): ioredis retries a
+   * cluster pipeline after a failover's redirections by replaying its commands, and a replay
+   * of several scripts was seen to mix up their replies.
    */
   #sendAndWait(args: SendArgs): Promise<SendReply> {
-    const group = this.#redis.isCluster ? args[0] : "";
+    if (this.#redis.isCluster) {
+      return new Promise<SendReply>((resolve, reject) => void this.#commitGroup([{ args, resolve, reject }]));
+    }
     return new Promise<SendReply>((resolve, reject) => {
-      const pending = this.#pending.get(group);
-      if (pending) pending.push({ args, resolve, reject });
-      else this.#pending.set(group, [{ args, resolve, reject }]);
-      if (this.#commitScheduled) return;
-      this.#commitScheduled = true;
+      this.#pending.push({ args, resolve, reject });
+      if (this.#pending.length > 1) return;
       setImmediate(() => {
-        const groups = this.#pending;
-        this.#pending = new Map();
-        this.#commitScheduled = false;
-        for (const sends of groups.values()) void this.#commitGroup(sends);
+        const group = this.#pending;
+        this.#pending = [];
+        void this.#commitGroup(group);
       });
     });
   }
@@ -160,7 +165,8 @@ export class RedisStore implements MessageStore {
         const [sendError, reply] = results[index] ?? [new Error("no reply to the send script"), undefined];
         if (sendError) send.reject(sendError);
         else if (unconfirmed) send.reject(unconfirmed);
-        else send.resolve(reply as SendReply);
+        else if (!isSendReply(reply)) send.reject(new Error(`unexpected reply to the send script: ${typeof reply}`));
+        else send.resolve(reply);
       });
     } catch (error) {
       for (const send of sends) send.reject(error);
