@@ -3,3 +3,4 @@ import "./text-encoding.js";
 export * from "./gen/chat/v1/message_pb.js";
 export * from "./gen/chat/v1/message_service_pb.js";
 export * from "./chat-user.js";
+export * from "./send-batch-item.js";

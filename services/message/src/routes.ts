@@ -1,9 +1,9 @@
 import { setMaxListeners } from "node:events";
 import { Code, ConnectError, type ConnectRouter, type HandlerContext, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
 import {
-  chatUserHeader,
   MessageSchema,
   MessageService,
+  sendBatchItemHeaders,
   SendRequestSchema,
   type Message,
   type SendBatchItem,
@@ -37,15 +37,6 @@ export const maxSendBatchItems = 500;
 
 type SendImpl = ServiceImpl<typeof MessageService>["send"];
 
-/** The headers a Send call of its own would carry for this batch item. */
-function itemHeaders(item: SendBatchItem): CallHeaders {
-  const headers = new CallHeaders();
-  if (item.user !== "") headers.set(chatUserHeader, item.user);
-  if (item.traceparent !== "") headers.set("traceparent", item.traceparent);
-  if (item.tracestate !== "") headers.set("tracestate", item.tracestate);
-  return headers;
-}
-
 /**
  * SendBatch from Send: every item goes through `interceptors` and `send` as a Send call of
  * its own would (its own span, log line, metrics, error mapping and in-flight slot), all at
@@ -58,7 +49,7 @@ function sendBatchOf(send: SendImpl, interceptors: readonly Interceptor[]): Serv
   });
   const sendItem = async (item: SendBatchItem, signal: AbortSignal): Promise<MessageInitShape<typeof SendBatchResultSchema>> => {
     try {
-      const call = unaryRequest(MessageService, MessageService.method.send, item.request ?? create(SendRequestSchema), itemHeaders(item), signal);
+      const call = unaryRequest(MessageService, MessageService.method.send, item.request ?? create(SendRequestSchema), new CallHeaders(sendBatchItemHeaders(item)), signal);
       const { message } = (await sendCall(call)).message as unknown as { message: Message };
       return { result: { case: "message", value: message } };
     } catch (error) {

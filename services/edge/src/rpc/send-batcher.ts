@@ -2,8 +2,9 @@ import { context, ROOT_CONTEXT } from "@opentelemetry/api";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import {
-  chatUserHeader,
   MessageService,
+  sendBatchItemContext,
+  sendBatchItemHeaders,
   SendRequestSchema,
   type SendBatchItemSchema,
   type SendResponse,
@@ -66,12 +67,7 @@ export class SendBatcher {
   /** Queues one send as a batch item; resolves with its result, as Connect's UnaryResponse shape. */
   #enqueue(request: MessageInitShape<typeof SendRequestSchema>, header: CallHeaders): Promise<never> {
     const timeoutMs = Number(header.get("connect-timeout-ms"));
-    const item = {
-      request,
-      user: header.get(chatUserHeader) ?? "",
-      traceparent: header.get("traceparent") ?? "",
-      tracestate: header.get("tracestate") ?? "",
-    };
+    const item = { request, ...sendBatchItemContext(header) };
     return new Promise<never>((resolve, reject) => {
       const timer = setTimeout(() => settle(new ConnectError("the call timed out", Code.DeadlineExceeded)), timeoutMs);
       let settled = false;
@@ -126,11 +122,7 @@ export class SendBatcher {
    */
   #sendOneByOne(queued: readonly Queued[]): void {
     for (const { item, timeoutMs, settle } of queued) {
-      const headers: Record<string, string> = {};
-      if (item.user) headers[chatUserHeader] = item.user;
-      if (item.traceparent) headers.traceparent = item.traceparent;
-      if (item.tracestate) headers.tracestate = item.tracestate;
-      this.#client.send(item.request ?? {}, { timeoutMs, headers }).then(
+      this.#client.send(item.request ?? {}, { timeoutMs, headers: sendBatchItemHeaders(item) }).then(
         (response) => settle(undefined, response),
         (error: unknown) => settle(ConnectError.from(error)),
       );
