@@ -29,43 +29,70 @@ describe("redis engine internals", () => {
     const { chat, a } = uniqueChat();
     const ahead = BigInt(Date.now() + 3_600_000) * 1000n;
     await redis.xadd(chatKeys(chat).messages, `${ahead}-0`, "s", a, "t", "from the future");
-    const { message } = await store.append(chat, { sender: a, text: "now", clientMessageId: "", idempotencyTtlSeconds: 86_400 });
+    const { message } = await store.append(chat, { sender: a, text: "now", clientMessageId: "" });
     expect(message.sendTime).toBe(ahead + 1n);
   });
 
-  it("reads a page with one bounded range command (O(log N + limit))", async () => {
+  it("reads a page with bounded range commands only (O(log N + limit)), one round trip", async () => {
     const { chat, a } = uniqueChat();
-    for (let i = 0; i < 30; i++) await store.append(chat, { sender: a, text: `m${i}`, clientMessageId: "", idempotencyTtlSeconds: 86_400 });
+    const sent = [];
+    for (let i = 0; i < 30; i++) sent.push((await store.append(chat, { sender: a, text: `m${i}`, clientMessageId: "" })).message);
     const monitor = await redis.monitor();
     const commands: string[][] = [];
     monitor.on("monitor", (_time: string, args: string[]) => commands.push(args));
-    await store.page(chat, { cursor: 0n, limit: 5, reverse: false });
-    await store.page(chat, { cursor: 0n, limit: 5, reverse: true });
-    // MONITOR delivers asynchronously: wait for both commands to show up.
-    const deadline = Date.now() + 5_000;
-    while (commands.filter((c) => /^xr/.test(c[0] ?? "")).length < 2 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    const forward = await store.page(chat, { cursor: 0n, limit: 5, reverse: false });
+    const reverse = await store.page(chat, { cursor: 0n, limit: 5, reverse: true });
+    const fromCursor = await store.page(chat, { cursor: sent[10]!.sendTime, limit: 5, reverse: false });
+    // MONITOR delivers asynchronously: wait for all five commands to show up.
+    await waitFor("the page reads to show in MONITOR", () => commands.filter((c) => /^xr/.test(c[0] ?? "")).length >= 5);
     monitor.disconnect();
     const key = chatKeys(chat).messages;
+    // A page that starts at the oldest message already holds history_start; others read it
+    // with a second bounded command in the same pipeline.
     expect(commands.filter((c) => c[1] === key)).toEqual([
       ["xrange", key, "-", "+", "COUNT", "6"],
       ["xrevrange", key, "+", "-", "COUNT", "6"],
+      ["xrange", key, "-", "+", "COUNT", "1"],
+      ["xrange", key, `${sent[10]!.sendTime}-0`, "+", "COUNT", "6"],
+      ["xrange", key, "-", "+", "COUNT", "1"],
     ]);
+    for (const page of [forward, reverse, fromCursor]) expect(page.historyStart).toBe(sent[0]!.sendTime);
   });
 
   it("stores a message as one stream entry keyed by its send_time", async () => {
     const { chat, a } = uniqueChat();
-    const { message } = await store.append(chat, { sender: a, text: "hi", clientMessageId: "", idempotencyTtlSeconds: 86_400 });
-    expect(await redis.xrange(chatKeys(chat).messages, "-", "+")).toEqual([[`${message.sendTime}-0`, ["s", a, "t", "hi"]]]);
+    const { message } = await store.append(chat, { sender: a, text: "hi", clientMessageId: "" });
+    // k holds the retry key; "" for a send without one. Nothing else is written.
+    expect(await redis.xrange(chatKeys(chat).messages, "-", "+")).toEqual([[`${message.sendTime}-0`, ["s", a, "t", "hi", "k", ""]]]);
+    expect(await redis.keys(`${chatKeys(chat).messages.replace(/:messages$/, "")}*`)).toEqual([chatKeys(chat).messages]);
   });
 
-  it("expires idempotency records after the configured lifetime (24 h by default)", async () => {
+  it("records client_message_ids in the hash of the current day, expiring with the day after it (24 to 48 h)", async () => {
     const { chat, a } = uniqueChat();
-    await store.append(chat, { sender: a, text: "hi", clientMessageId: "k", idempotencyTtlSeconds: 86_400 });
-    const ttl = await redis.ttl(chatKeys(chat).idempotency("k"));
-    expect(ttl).toBeGreaterThan(86_400 - 60);
-    expect(ttl).toBeLessThanOrEqual(86_400);
+    const { message } = await store.append(chat, { sender: a, text: "hi", clientMessageId: "k" });
+    const generation = Math.floor(Date.now() / 86_400_000);
+    const ids = chatKeys(chat).clientIds(generation);
+    expect(await redis.hgetall(ids)).toEqual({ k: String(message.sendTime) });
+    const expiresAt = await redis.call("PEXPIRETIME", ids);
+    expect(expiresAt).toBe((generation + 2) * 86_400_000);
+  });
+
+  it("stores a retry key in the message only, and leaves a record only when a retry stored the message", async () => {
+    const { chat, a } = uniqueChat();
+    const prefix = chatKeys(chat).messages.replace(/:messages$/, "");
+    const first = await store.append(chat, { sender: a, text: "one", clientMessageId: "", retryKey: { key: "K".repeat(16), sinceFirstAttemptMs: 0 } });
+    expect(await redis.keys(`${prefix}*`)).toEqual([chatKeys(chat).messages]);
+    const retried = await store.append(chat, { sender: a, text: "one", clientMessageId: "", retryKey: { key: "K".repeat(16), sinceFirstAttemptMs: 50 } });
+    expect(retried).toEqual({ message: first.message, replayed: true });
+    // A retry whose first attempt never arrived stores the message and a short record for it.
+    const alone = await store.append(chat, { sender: a, text: "two", clientMessageId: "", retryKey: { key: "L".repeat(16), sinceFirstAttemptMs: 50 } });
+    expect(alone.replayed).toBe(false);
+    expect(await redis.get(chatKeys(chat).retryRecord("L".repeat(16)))).toBe(String(alone.message.sendTime));
+    expect(await redis.pttl(chatKeys(chat).retryRecord("L".repeat(16)))).toBeGreaterThan(590_000);
+    // The first attempt, delayed behind its retry, finds that record and stores nothing.
+    const late = await store.append(chat, { sender: a, text: "two", clientMessageId: "", retryKey: { key: "L".repeat(16), sinceFirstAttemptMs: 0 } });
+    expect(late).toEqual({ message: alone.message, replayed: true });
+    expect(await redis.xlen(chatKeys(chat).messages)).toBe(2);
   });
 });
 
@@ -73,10 +100,10 @@ describe("memory engine clock", () => {
   it("keeps send_time unique and increasing when the clock stands still or goes back", async () => {
     let now = 1_000_000n;
     const store = new MemoryStore({ clock: () => now });
-    const first = await store.append("a:b", { sender: "a", text: "1", clientMessageId: "", idempotencyTtlSeconds: 86_400 });
-    const second = await store.append("a:b", { sender: "a", text: "2", clientMessageId: "", idempotencyTtlSeconds: 86_400 });
+    const first = await store.append("a:b", { sender: "a", text: "1", clientMessageId: "" });
+    const second = await store.append("a:b", { sender: "a", text: "2", clientMessageId: "" });
     now = 5n;
-    const third = await store.append("a:b", { sender: "a", text: "3", clientMessageId: "", idempotencyTtlSeconds: 86_400 });
+    const third = await store.append("a:b", { sender: "a", text: "3", clientMessageId: "" });
     expect([first, second, third].map((r) => r.message.sendTime)).toEqual([1_000_000n, 1_000_001n, 1_000_002n]);
     await store.close();
   });
@@ -88,7 +115,7 @@ describe("cluster engine", () => {
     const node = new Redis(Number(seed.split(":")[1]), seed.split(":")[0]!);
     const keys = chatKeys("{weird}:x}{");
     const slots = await Promise.all(
-      [keys.messages, keys.idempotency("a"), keys.idempotency("{b}")].map((key) => node.cluster("KEYSLOT", key)),
+      [keys.messages, keys.clientIds(1), keys.retryRecord("{b}")].map((key) => node.cluster("KEYSLOT", key)),
     );
     node.disconnect();
     expect(new Set(slots).size).toBe(1);
@@ -112,7 +139,7 @@ describe("sends confirmed by replicas (WAIT)", () => {
   };
   const waitCalls = async () => Number(/^cmdstat_wait:calls=(\d+)/m.exec(await primary.cli("info", "commandstats"))?.[1] ?? 0);
   const send = (store: MessageStore, chat: string, sender: string, text: string, clientMessageId = "") =>
-    store.append(chat, { sender, text, clientMessageId, idempotencyTtlSeconds: 86_400 });
+    store.append(chat, { sender, text, clientMessageId });
 
   beforeAll(async () => {
     primary = await startRedis();

@@ -49,14 +49,16 @@ describe("REST API against real processes and a real Redis", () => {
     for (const text of ["one", "two", "three"]) await api.call("POST", "/api/send", { json: { Chat: chat, Text: text, Sender: a } });
     const first = await api.call("GET", "/api/pull", { json: { Chat: chat, Cursor: 0, Limit: 2, Reverse: false } });
     expect(first.status).toBe(200);
-    expect(Object.keys(first.body).sort()).toEqual(["has_more", "messages", "next_cursor"]);
+    expect(Object.keys(first.body).sort()).toEqual(["has_more", "history_start", "messages", "next_cursor"]);
     expect(first.body.messages.map((m: { text: string }) => m.text)).toEqual(["one", "two"]);
+    expect(first.body.history_start).toBe(first.body.messages[0].send_time);
     expect(first.body.has_more).toBe(true);
     const second = await api.call("GET", "/api/pull", { json: { chat, cursor: first.body.next_cursor, limit: 2 } });
     expect(second.body).toEqual({
       messages: [{ chat, text: "three", sender: a, send_time: first.body.next_cursor }],
       has_more: false,
       next_cursor: 0,
+      history_start: first.body.history_start,
     });
   });
 
@@ -71,7 +73,7 @@ describe("REST API against real processes and a real Redis", () => {
 
   it("answers every field of an empty page", async () => {
     const reply = await api.call("GET", "/api/pull", { json: { chat: uniqueChat().chat } });
-    expect(reply.body).toEqual({ messages: [], has_more: false, next_cursor: 0 });
+    expect(reply.body).toEqual({ messages: [], has_more: false, next_cursor: 0, history_start: 0 });
   });
 
   it("accepts a JSON body that curl -d labels as a form", async () => {

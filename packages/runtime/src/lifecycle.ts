@@ -7,6 +7,8 @@ import { trace } from "@opentelemetry/api";
 export interface Running {
   readonly url: string;
   close(): Promise<void>;
+  /** Settles when the server finds it must not go on (a dependency turned unsafe): it then stops and exits non-zero. */
+  readonly failure?: Promise<Error>;
 }
 
 /** Exports the spans still buffered and stops tracing; a no-op when tracing never started. */
@@ -34,26 +36,33 @@ async function runUntilSignal(
     process.exit(1);
   }
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
+  const stop = (exitCode: number) => {
     if (stopping) return;
     stopping = true;
-    logger().info({ signal }, "shutting down");
     running
       .close()
       .then(flushTraces)
       .then(
-      () => {
-        logger().info("stopped");
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger().error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
+        () => {
+          logger().info("stopped");
+          process.exit(exitCode);
+        },
+        (error: unknown) => {
+          logger().error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
   };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!stopping) logger().info({ signal }, "shutting down");
+    stop(0);
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  void running.failure?.then((error) => {
+    logger().fatal({ err: error }, `stopping: ${error.message}`);
+    stop(1);
+  });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { envVar, readEnv, serviceEnvShape, redisAccessFrom, redisEnvShape, redisTargetFrom } from "@chat/runtime";
 import type { LogFormat, LogLevel, RedisAccess, RedisTarget } from "@chat/runtime";
 import type { ChatLimits } from "./chat/rules.js";
+import type { Retention } from "./store/retention.js";
 
 export interface MessageServiceConfig {
   readonly host: string;
@@ -15,6 +16,10 @@ export interface MessageServiceConfig {
   /** Replicas that must confirm each write (WAIT) before a send succeeds; 0 = primary only. */
   readonly redisWaitReplicas: number;
   readonly redisWaitTimeoutMs: number;
+  /** Run against a Redis whose maxmemory-policy evicts keys (REDIS_ALLOW_EVICTION=true). */
+  readonly redisAllowEviction: boolean;
+  /** How much of each chat's history is kept. */
+  readonly retention: Retention;
   readonly limits: ChatLimits;
   /** RPCs served at once; more are refused as Unavailable. */
   readonly maxInFlight: number;
@@ -31,7 +36,18 @@ const shape = {
   REDIS_COMMAND_TIMEOUT_MS: envVar.integer(1_000, 10, 60_000),
   REDIS_WAIT_REPLICAS: envVar.integer(0, 0, 16),
   REDIS_WAIT_TIMEOUT_MS: envVar.integer(500, 1, 60_000),
-  IDEMPOTENCY_TTL_SECONDS: envVar.integer(86_400, 60, 30 * 86_400),
+  REDIS_ALLOW_EVICTION: envVar
+    .oneOf(["true", "false"], "false")
+    .describe("start even when Redis's maxmemory-policy evicts keys (anything but noeviction), which can lose acknowledged messages"),
+  IDEMPOTENCY_TTL_SECONDS: envVar
+    .integer(86_400, 60, 30 * 86_400)
+    .describe("how long a client_message_id is remembered, in seconds: at least this long, at most twice"),
+  RETENTION_MAX_MESSAGES: envVar
+    .integer(0, 0, 100_000_000)
+    .describe("most messages kept per chat; each send removes the oldest beyond it; 0 keeps all"),
+  RETENTION_MAX_AGE_SECONDS: envVar
+    .integer(0, 0, 100 * 365 * 86_400)
+    .describe("longest a message is kept, in seconds; older ones are not returned and are removed; 0 keeps them"),
   MAX_TEXT_LENGTH: envVar.integer(4_096, 1, 1_000_000),
   MAX_MEMBER_ID_LENGTH: envVar.integer(64, 1, 1_024),
   MAX_PULL_LIMIT: envVar.integer(100, 1, 10_000),
@@ -50,6 +66,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessageService
     redisCommandTimeoutMs: vars.REDIS_COMMAND_TIMEOUT_MS,
     redisWaitReplicas: vars.REDIS_WAIT_REPLICAS,
     redisWaitTimeoutMs: vars.REDIS_WAIT_TIMEOUT_MS,
+    redisAllowEviction: vars.REDIS_ALLOW_EVICTION === "true",
+    retention: { maxMessages: vars.RETENTION_MAX_MESSAGES, maxAgeSeconds: vars.RETENTION_MAX_AGE_SECONDS },
     limits: {
       maxTextLength: vars.MAX_TEXT_LENGTH,
       maxMemberIdLength: vars.MAX_MEMBER_ID_LENGTH,

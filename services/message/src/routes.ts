@@ -99,6 +99,7 @@ export function messageService(
         messages: page.messages.map((stored) => toMessage(query.chat.id, stored)),
         hasMore: page.hasMore,
         nextCursor: page.nextCursor,
+        historyStart: page.historyStart,
       };
     },
   };

@@ -29,7 +29,7 @@ export async function start(
   logger: Logger = createLogger("chat-message", config.logLevel),
 ): Promise<Running> {
   const registry = createMetricsRegistry();
-  const store = openStore(config, logger, registry);
+  const { store, failure } = await openStore(config, logger, registry);
   const health: HealthState = { draining: false };
   const deps = { store, limits: config.limits, requireUser: config.requireUser };
   // Outermost first: the span and the log line see the error code the caller gets.
@@ -74,6 +74,7 @@ export async function start(
 
   return {
     url,
+    failure,
     async close() {
       health.draining = true;
       await drainConnections(

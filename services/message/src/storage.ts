@@ -2,16 +2,24 @@ import { createRedisClient, type Logger } from "@chat/runtime";
 import { Counter, type Registry } from "prom-client";
 import type { MessageServiceConfig } from "./config.js";
 import { MemoryStore } from "./store/memory-store.js";
+import { guardEvictionPolicy } from "./eviction-guard.js";
 import { RedisStore } from "./store/redis/redis-store.js";
 import type { MessageStore } from "./store/store.js";
 
+/** The storage engine, and a promise that settles if it turns out unsafe after startup. */
+export interface Storage {
+  readonly store: MessageStore;
+  readonly failure: Promise<Error>;
+}
+
 /** Builds the storage engine the configuration names, and starts connecting to it. */
-export function openStore(config: MessageServiceConfig, logger: Logger, registry: Registry): MessageStore {
+export async function openStore(config: MessageServiceConfig, logger: Logger, registry: Registry): Promise<Storage> {
   if (config.storage.kind === "memory") {
     logger.warn(
       "storage: in-memory engine (no REDIS_URL or REDIS_CLUSTER_NODES set); messages are lost on restart and not shared between replicas",
     );
-    return new MemoryStore();
+    const store = new MemoryStore({ retention: config.retention, idempotencyWindowSeconds: config.limits.idempotencyTtlSeconds });
+    return { store, failure: new Promise(() => {}) };
   }
   const client = createRedisClient(
     config.storage,
@@ -24,15 +32,24 @@ export function openStore(config: MessageServiceConfig, logger: Logger, registry
     labelNames: ["kind"],
     registers: [registry],
   });
+  const full = new Counter({
+    name: "redis_full_rejections_total",
+    help: "Sends refused because Redis was full (used memory at maxmemory with maxmemory-policy noeviction); each was answered as retryable Unavailable (HTTP 503). Reads go on working.",
+    registers: [registry],
+  });
   client.on("error", (error: Error) => {
     errors.inc({ kind: "connection" });
     logger.warn({ err: error }, "redis connection error");
   });
   logger.info({ engine: config.storage.kind }, "storage: redis");
-  return new RedisStore(client, {
+  const { failure } = await guardEvictionPolicy(client, config.redisAllowEviction, logger);
+  const store = new RedisStore(client, {
     waitReplicas: config.redisWaitReplicas,
     waitTimeoutMs: config.redisWaitTimeoutMs,
     timeoutMs: config.redisCommandTimeoutMs,
-    onError: (kind) => errors.inc({ kind }),
+    retention: config.retention,
+    idempotencyWindowSeconds: config.limits.idempotencyTtlSeconds,
+    onError: (kind) => (kind === "full" ? full.inc() : errors.inc({ kind })),
   });
+  return { store, failure };
 }

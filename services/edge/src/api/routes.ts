@@ -3,7 +3,7 @@ import type { Message } from "@chat/proto";
 import { chatUserHeader, encodeChatUser } from "@chat/proto";
 import type { Context } from "koa";
 import type { ApiAction, Middleware } from "../guard.js";
-import { randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { MessageClient } from "../rpc/message-client.js";
 import { withRetries, type RetryPolicy } from "../rpc/retry.js";
 import { ApiError, invalidArgument } from "./api-error.js";
@@ -30,21 +30,20 @@ function toJson(message: Message | undefined) {
   };
 }
 
-// Keys the edge makes only to retry its own calls need to outlive those retries, not a day.
-const edgeKeyTtlSeconds = 300;
-
-/**
- * The client's idempotency key, or one made here when retries are on, so a retry after a
- * lost response cannot store the message twice.
- */
-function idempotencyKey(header: string, fromBody: string | undefined, retries: boolean) {
+/** The client's idempotency key (header or body), "" for none. */
+function clientMessageId(header: string, fromBody: string | undefined): string {
   if (header !== "" && fromBody !== undefined && header !== fromBody) {
     throw invalidArgument("Idempotency-Key header and client_message_id differ; send one of them");
   }
-  const fromClient = fromBody ?? header;
-  if (fromClient !== "" || !retries) return { clientMessageId: fromClient, idempotencyTtlSeconds: 0 };
-  return { clientMessageId: `edge:${randomUUID()}`, idempotencyTtlSeconds: edgeKeyTtlSeconds };
+  return fromBody ?? header;
 }
+
+/**
+ * A retry key for a send without a client key, when the edge may retry it: a retry after a
+ * lost response then cannot store the message twice, and nothing is stored for it but the
+ * key inside the message (see RetryKey in the contract). 16 characters, 96 random bits.
+ */
+const newRetryKey = () => randomBytes(12).toString("base64url");
 
 /** Call headers carrying the authenticated user, for the message service to enforce access. */
 function userHeaders(ctx: Context): Record<string, string> | undefined {
@@ -64,25 +63,26 @@ export function apiRoutes(deps: ApiDeps): Router {
 
   router.post("/api/send", ...guard("send"), async (ctx) => {
     const input = parseSend(await readFields(ctx, sendFields, deps.maxBodyBytes));
-    const request = {
-      chat: input.chat,
-      text: input.text,
-      sender: input.sender,
-      ...idempotencyKey(ctx.get("idempotency-key"), input.client_message_id, retries),
-    };
+    const key = clientMessageId(ctx.get("idempotency-key"), input.client_message_id);
+    const retryKey = key === "" && retries ? newRetryKey() : undefined;
+    const request = { chat: input.chat, text: input.text, sender: input.sender, clientMessageId: key };
     const headers = userHeaders(ctx);
-    const { message } = await withRetries(deps.retry, (timeoutMs) => deps.messages.send(request, { timeoutMs, headers }));
+    const { message } = await withRetries(deps.retry, ({ timeoutMs, sinceFirstMs }) => {
+      const attempt = retryKey === undefined ? request : { ...request, retryKey: { key: retryKey, sinceFirstAttemptMs: BigInt(sinceFirstMs) } };
+      return deps.messages.send(attempt, { timeoutMs, headers });
+    });
     ctx.body = { status: "success", message: toJson(message) };
   });
 
   router.get("/api/pull", ...guard("pull"), async (ctx) => {
     const input = parsePull(await readFields(ctx, pullFields, deps.maxBodyBytes));
     const headers = userHeaders(ctx);
-    const page = await withRetries(deps.retry, (timeoutMs) => deps.messages.pull(input, { timeoutMs, headers }));
+    const page = await withRetries(deps.retry, ({ timeoutMs }) => deps.messages.pull(input, { timeoutMs, headers }));
     ctx.body = {
       messages: page.messages.map(toJson),
       has_more: page.hasMore,
       next_cursor: Number(page.nextCursor),
+      history_start: Number(page.historyStart),
     };
   });
 

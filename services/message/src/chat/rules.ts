@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { maxRetryWindowMs, type RetryKey } from "../store/store.js";
 
 /** Limits that bound what a client may send or ask for. */
 export interface ChatLimits {
@@ -12,7 +13,7 @@ export interface ChatLimits {
   readonly defaultPullLimit: number;
   /** Largest page a pull returns; larger requests are capped to it. */
   readonly maxPullLimit: number;
-  /** How long an idempotency key is remembered by default, and at most, in seconds. */
+  /** How long an idempotency key is remembered, at least (and at most twice), in seconds. */
   readonly idempotencyTtlSeconds: number;
 }
 
@@ -37,8 +38,8 @@ export interface SendCommand {
   readonly text: string;
   /** Idempotency key, or "" for none. */
   readonly clientMessageId: string;
-  /** How long the idempotency key is remembered, in seconds. */
-  readonly idempotencyTtlSeconds: number;
+  /** The caller's retry protection, when it sent one instead of a client_message_id. */
+  readonly retryKey: RetryKey | undefined;
 }
 
 export interface PullQuery {
@@ -90,8 +91,31 @@ export function canonicalChat(raw: string, limits: ChatLimits): Chat {
   return { id: `${members[0]}:${members[1]}`, members };
 }
 
+const retryKeyPattern = /^[A-Za-z0-9_-]{16,64}$/;
+
+function validateRetryKey(retryKey: { key: string; sinceFirstAttemptMs: bigint } | undefined, clientMessageId: string): RetryKey | undefined {
+  if (retryKey === undefined) return undefined;
+  if (clientMessageId !== "") throw invalid("set client_message_id or retry_key, not both");
+  if (!retryKeyPattern.test(retryKey.key)) {
+    throw invalid("retry_key.key must be 16 to 64 characters from A-Z, a-z, 0-9, \"-\" and \"_\"");
+  }
+  const since = retryKey.sinceFirstAttemptMs;
+  if (since < 0n) throw invalid("retry_key.since_first_attempt_ms must be 0 (a first attempt) or more");
+  if (since > BigInt(maxRetryWindowMs)) {
+    throw invalid(`retry_key.since_first_attempt_ms is past the retry window (${maxRetryWindowMs} ms); a retry this late cannot be told from a new message`);
+  }
+  return { key: retryKey.key, sinceFirstAttemptMs: Number(since) };
+}
+
 export function validateSend(
-  request: { chat: string; text: string; sender: string; clientMessageId: string; idempotencyTtlSeconds?: number },
+  request: {
+    chat: string;
+    text: string;
+    sender: string;
+    clientMessageId: string;
+    idempotencyTtlSeconds?: number;
+    retryKey?: { key: string; sinceFirstAttemptMs: bigint } | undefined;
+  },
   limits: ChatLimits,
 ): SendCommand {
   const chat = canonicalChat(request.chat, limits);
@@ -113,10 +137,11 @@ export function validateSend(
   if (controlCharacter.test(clientMessageId)) {
     throw invalid("client_message_id must not contain control characters or unpaired surrogates");
   }
-  const ttl = request.idempotencyTtlSeconds ?? 0;
-  if (ttl < 0) throw invalid("idempotency_ttl_seconds must be 0 (the default) or more");
-  const idempotencyTtlSeconds = ttl === 0 ? limits.idempotencyTtlSeconds : Math.min(ttl, limits.idempotencyTtlSeconds);
-  return { chat, sender: request.sender, text: request.text, clientMessageId, idempotencyTtlSeconds };
+  // The service remembers every key for its own window (IDEMPOTENCY_TTL_SECONDS), which is
+  // at least what a caller may ask for; the field is still checked.
+  if ((request.idempotencyTtlSeconds ?? 0) < 0) throw invalid("idempotency_ttl_seconds must be 0 (the default) or more");
+  const retryKey = validateRetryKey(request.retryKey, clientMessageId);
+  return { chat, sender: request.sender, text: request.text, clientMessageId, retryKey };
 }
 
 export function validatePull(

@@ -1,4 +1,6 @@
 import { systemClock, type MicrosecondClock } from "./clock.js";
+import { keepEverything, retainedSince, type Retention } from "./retention.js";
+import { maxRetryScan, retryRecordMs, retryScanExhausted, retrySearchFrom } from "./retry-keys.js";
 import {
   toPage,
   type AppendInput,
@@ -9,6 +11,11 @@ import {
   type StoredMessage,
 } from "./store.js";
 
+interface Entry extends StoredMessage {
+  /** The send's retry key, "" for none (as the Redis engine keeps it in the entry). */
+  readonly retryKey: string;
+}
+
 interface IdempotencyRecord {
   readonly sendTime: bigint;
   readonly expiresAt: number;
@@ -16,12 +23,17 @@ interface IdempotencyRecord {
 
 interface ChatHistory {
   /** Sorted by sendTime, ascending; appends only ever go at the end. */
-  readonly messages: StoredMessage[];
+  readonly messages: Entry[];
   readonly byClientId: Map<string, IdempotencyRecord>;
+  /** Left by retries that stored their message, by retry key. */
+  readonly byRetryKey: Map<string, IdempotencyRecord>;
 }
 
 export interface MemoryStoreOptions {
   readonly clock?: MicrosecondClock;
+  readonly retention?: Retention;
+  /** How long a client_message_id is remembered, in seconds. */
+  readonly idempotencyWindowSeconds?: number;
 }
 
 /** Index of the first message with sendTime >= cursor (messages.length when none). */
@@ -36,6 +48,8 @@ function lowerBound(messages: readonly StoredMessage[], cursor: bigint): number 
   return low;
 }
 
+const plain = ({ sendTime, sender, text }: StoredMessage): StoredMessage => ({ sendTime, sender, text });
+
 /**
  * Keeps every chat in process memory with the same semantics as the Redis engine.
  * For development and tests: nothing survives a restart and replicas do not share it.
@@ -43,43 +57,47 @@ function lowerBound(messages: readonly StoredMessage[], cursor: bigint): number 
 export class MemoryStore implements MessageStore {
   readonly #chats = new Map<string, ChatHistory>();
   readonly #clock: MicrosecondClock;
+  readonly #retention: Retention;
+  readonly #idempotencyWindowMs: number;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#clock = options.clock ?? systemClock;
-    this.#sweeper = setInterval(() => this.#dropExpiredRecords(), 60_000).unref();
+    this.#retention = options.retention ?? keepEverything;
+    this.#idempotencyWindowMs = (options.idempotencyWindowSeconds ?? 86_400) * 1000;
+    this.#sweeper = setInterval(() => this.#sweep(), 60_000).unref();
   }
 
   async append(chatId: string, input: AppendInput): Promise<AppendResult> {
     const history = this.#history(chatId);
-    if (input.clientMessageId !== "") {
-      const earlier = this.#replay(history, input.clientMessageId);
-      if (earlier) return { message: earlier, replayed: true };
-    }
-    const last = history.messages.at(-1);
     const now = this.#clock();
+    const earlier = this.#earlier(history, input, now);
+    if (earlier) return { message: earlier, replayed: true };
+    const last = history.messages.at(-1);
     const sendTime = last && last.sendTime >= now ? last.sendTime + 1n : now;
-    const message = { sendTime, sender: input.sender, text: input.text };
-    history.messages.push(message);
+    const entry = { sendTime, sender: input.sender, text: input.text, retryKey: input.retryKey?.key ?? "" };
+    history.messages.push(entry);
     if (input.clientMessageId !== "") {
-      history.byClientId.set(input.clientMessageId, {
-        sendTime,
-        expiresAt: Date.now() + input.idempotencyTtlSeconds * 1000,
-      });
+      history.byClientId.set(input.clientMessageId, { sendTime, expiresAt: Date.now() + this.#idempotencyWindowMs });
+    } else if (input.retryKey && input.retryKey.sinceFirstAttemptMs > 0) {
+      history.byRetryKey.set(input.retryKey.key, { sendTime, expiresAt: Date.now() + retryRecordMs });
     }
-    return { message, replayed: false };
+    this.#trim(history, now);
+    return { message: plain(entry), replayed: false };
   }
 
   async page(chatId: string, query: PageQuery): Promise<Page> {
     const messages = this.#chats.get(chatId)?.messages ?? [];
+    const retained = lowerBound(messages, retainedSince(this.#retention, this.#clock()));
+    const historyStart = messages[retained]?.sendTime ?? 0n;
     if (!query.reverse) {
-      const start = lowerBound(messages, query.cursor);
-      return toPage(messages.slice(start, start + query.limit + 1), query.limit);
+      const start = Math.max(retained, lowerBound(messages, query.cursor));
+      return toPage(messages.slice(start, start + query.limit + 1).map(plain), query.limit, historyStart);
     }
     // Newest first: walk back from the last message at or before the cursor.
     const end = query.cursor === 0n ? messages.length : lowerBound(messages, query.cursor + 1n);
-    const start = Math.max(0, end - query.limit - 1);
-    return toPage(messages.slice(start, end).reverse(), query.limit);
+    const start = Math.max(retained, end - query.limit - 1);
+    return toPage(messages.slice(start, Math.max(start, end)).reverse().map(plain), query.limit, historyStart);
   }
 
   async check(): Promise<void> {}
@@ -91,24 +109,53 @@ export class MemoryStore implements MessageStore {
   #history(chatId: string): ChatHistory {
     let history = this.#chats.get(chatId);
     if (!history) {
-      history = { messages: [], byClientId: new Map() };
+      history = { messages: [], byClientId: new Map(), byRetryKey: new Map() };
       this.#chats.set(chatId, history);
     }
     return history;
   }
 
-  #replay(history: ChatHistory, clientMessageId: string): StoredMessage | undefined {
-    const record = history.byClientId.get(clientMessageId);
-    if (!record || record.expiresAt <= Date.now()) return undefined;
-    const index = lowerBound(history.messages, record.sendTime);
-    return history.messages[index];
+  /** The message an earlier attempt of this send stored, if any (see retry-keys.ts). */
+  #earlier(history: ChatHistory, input: AppendInput, nowUs: bigint): StoredMessage | undefined {
+    if (input.clientMessageId !== "") return this.#recorded(history, history.byClientId.get(input.clientMessageId), input);
+    const retry = input.retryKey;
+    if (!retry) return undefined;
+    const recorded = this.#recorded(history, history.byRetryKey.get(retry.key), input);
+    if (recorded || retry.sinceFirstAttemptMs === 0) return recorded;
+    const from = lowerBound(history.messages, retrySearchFrom(nowUs, retry.sinceFirstAttemptMs));
+    for (let index = from; index < history.messages.length; index++) {
+      if (index - from >= maxRetryScan) throw retryScanExhausted();
+      const entry = history.messages[index]!;
+      if (entry.retryKey === retry.key) return plain(entry);
+    }
+    return undefined;
   }
 
-  #dropExpiredRecords(): void {
+  /** The message a live record points at; as sent when retention has removed it since. */
+  #recorded(history: ChatHistory, record: IdempotencyRecord | undefined, input: AppendInput): StoredMessage | undefined {
+    if (!record || record.expiresAt <= Date.now()) return undefined;
+    const stored = history.messages[lowerBound(history.messages, record.sendTime)];
+    if (stored?.sendTime === record.sendTime) return plain(stored);
+    return { sendTime: record.sendTime, sender: input.sender, text: input.text };
+  }
+
+  #trim(history: ChatHistory, nowUs: bigint): void {
+    const { maxMessages } = this.#retention;
+    const tooOld = lowerBound(history.messages, retainedSince(this.#retention, nowUs));
+    const overCount = maxMessages > 0 ? history.messages.length - maxMessages : 0;
+    const removed = Math.max(tooOld, overCount);
+    if (removed > 0) history.messages.splice(0, removed);
+  }
+
+  #sweep(): void {
     const now = Date.now();
-    for (const history of this.#chats.values()) {
-      for (const [id, record] of history.byClientId) {
-        if (record.expiresAt <= now) history.byClientId.delete(id);
+    for (const [chatId, history] of this.#chats) {
+      for (const records of [history.byClientId, history.byRetryKey]) {
+        for (const [id, record] of records) if (record.expiresAt <= now) records.delete(id);
+      }
+      this.#trim(history, this.#clock());
+      if (history.messages.length === 0 && history.byClientId.size === 0 && history.byRetryKey.size === 0) {
+        this.#chats.delete(chatId);
       }
     }
   }

@@ -6,13 +6,27 @@ export interface StoredMessage {
   readonly text: string;
 }
 
+/**
+ * How long after its first attempt a send may be retried with its retry key. A retry looks
+ * for the first attempt's message among those stored since then, so the window bounds the
+ * search; a retry record lives a little longer (see the engines).
+ */
+export const maxRetryWindowMs = 300_000;
+
+/** A caller's own retry protection for one send (see RetryKey in the contract). */
+export interface RetryKey {
+  readonly key: string;
+  /** 0 on the first attempt; on a retry, milliseconds since the first attempt was sent. */
+  readonly sinceFirstAttemptMs: number;
+}
+
 export interface AppendInput {
   readonly sender: string;
   readonly text: string;
   /** Idempotency key, or "" for none. */
   readonly clientMessageId: string;
-  /** How long the idempotency key is remembered, in seconds. */
-  readonly idempotencyTtlSeconds: number;
+  /** Retry protection without an idempotency record; never set together with clientMessageId. */
+  readonly retryKey?: RetryKey | undefined;
 }
 
 export interface AppendResult {
@@ -33,12 +47,15 @@ export interface Page {
   readonly hasMore: boolean;
   /** send_time of the next page's first message, 0n when there is none. */
   readonly nextCursor: bigint;
+  /** send_time of the oldest message the chat still holds, 0n when it holds none. */
+  readonly historyStart: bigint;
 }
 
 /**
  * Storage engine for chat histories. Chats are named by their canonical id.
  * Implementations must give every appended message a send_time greater than any before it
- * in the same chat, and must make append atomic with its idempotency record.
+ * in the same chat, must make append atomic with its idempotency record, and must apply
+ * the same retention (retention.ts) and retry-key rules (retry-keys.ts).
  */
 export interface MessageStore {
   append(chatId: string, input: AppendInput): Promise<AppendResult>;
@@ -49,11 +66,12 @@ export interface MessageStore {
 }
 
 /** Turns up to limit + 1 messages read in page order into a page and its continuation. */
-export function toPage(messagesInOrder: readonly StoredMessage[], limit: number): Page {
+export function toPage(messagesInOrder: readonly StoredMessage[], limit: number, historyStart: bigint): Page {
   const next = messagesInOrder[limit];
   return {
     messages: messagesInOrder.slice(0, limit),
     hasMore: next !== undefined,
     nextCursor: next?.sendTime ?? 0n,
+    historyStart,
   };
 }

@@ -14,13 +14,19 @@ describe("chatKeys", () => {
   it.each(hostileIds)("gives every key of chat %j the same hash tag", (chat) => {
     const keys = chatKeys(chat);
     const tag = hashTag(keys.messages);
-    expect(hashTag(keys.idempotency("{evil}"))).toBe(tag);
-    expect(hashTag(keys.idempotency(""))).toBe(tag);
+    expect(hashTag(keys.clientIds(20_000))).toBe(tag);
+    expect(hashTag(keys.retryRecord("{evil}"))).toBe(tag);
+    expect(hashTag(keys.retryRecord(""))).toBe(tag);
     expect(Buffer.from(tag, "base64url").toString("utf8")).toBe(chat);
   });
 
   it("gives different chats different keys, even when their ids differ only in braces", () => {
     const messageKeys = new Set(hostileIds.map((chat) => chatKeys(chat).messages));
     expect(messageKeys.size).toBe(hostileIds.length);
+  });
+
+  it("names each generation of client ids apart", () => {
+    const keys = chatKeys("a:b");
+    expect(new Set([keys.clientIds(1), keys.clientIds(2), keys.clientIds(3)]).size).toBe(3);
   });
 });

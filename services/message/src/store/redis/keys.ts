@@ -5,16 +5,22 @@
  * end the tag early or make one chat's keys land on another chat's names.
  */
 export interface ChatKeys {
-  /** Stream of the chat's messages; entry id "<send_time>-0", fields s (sender) and t (text). */
+  /** Stream of the chat's messages; entry id "<send_time>-0", fields s (sender), t (text), k (retry key). */
   readonly messages: string;
-  /** String holding the send_time stored for one idempotency key. */
-  idempotency(clientMessageId: string): string;
+  /**
+   * Hash of the client_message_ids first used in one generation (a fixed span of time), each
+   * to the send_time of its message; it expires with the generation after it.
+   */
+  clientIds(generation: number): string;
+  /** String holding the send_time a retry stored under one retry key (see send.lua). */
+  retryRecord(retryKey: string): string;
 }
 
 export function chatKeys(chatId: string): ChatKeys {
   const prefix = `chat:{${Buffer.from(chatId, "utf8").toString("base64url")}}`;
   return {
     messages: `${prefix}:messages`,
-    idempotency: (clientMessageId) => `${prefix}:idem:${clientMessageId}`,
+    clientIds: (generation) => `${prefix}:ids:${generation}`,
+    retryRecord: (retryKey) => `${prefix}:retry:${retryKey}`,
   };
 }

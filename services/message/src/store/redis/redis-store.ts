@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Result } from "ioredis";
+import type { RedisClient } from "@chat/runtime";
+import { keepEverything, retainedSince } from "../retention.js";
+import { retryScanExhausted } from "../retry-keys.js";
 import {
   toPage,
   type AppendInput,
@@ -10,21 +13,15 @@ import {
   type PageQuery,
   type StoredMessage,
 } from "../store.js";
-import type { RedisClient } from "@chat/runtime";
+import { systemClock, type MicrosecondClock } from "../clock.js";
 import { chatKeys } from "./keys.js";
+import { sendScriptArgs, sendScriptKeyCount, type SendScriptArgs, type SendSettings } from "./send-command.js";
 
 type SendReply = [sendTime: string, sender: string, text: string, replayed: number];
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
-    chatSend(
-      streamKey: string,
-      recordKey: string,
-      sender: string,
-      text: string,
-      clientMessageId: string,
-      ttlSeconds: number,
-    ): Result<SendReply, Context>;
+    chatSend(...args: SendScriptArgs): Result<SendReply, Context>;
   }
 }
 
@@ -47,16 +44,27 @@ function toStoredMessage([id, fields]: StreamEntry): StoredMessage {
 // NOSCRIPT: a new master after a failover has not loaded the script yet; the next call loads it.
 const transientReply = /^(CLUSTERDOWN|TRYAGAIN|MOVED|ASK|LOADING|MASTERDOWN|READONLY|NOREPLICAS|BUSY|NOSCRIPT)/;
 
-function storageError(cause: unknown): ConnectError {
-  if (cause instanceof ConnectError) return cause;
+// maxmemory reached under noeviction: writes are refused until memory frees; reads work.
+const fullReply = /^OOM /;
+
+/** Why a command failed, as the store counts it. */
+export type StorageErrorKind = "unavailable" | "full" | "command";
+
+function storageError(cause: unknown): { error: ConnectError; kind: StorageErrorKind } {
+  if (cause instanceof ConnectError) return { error: cause, kind: "unavailable" };
   const isReply = cause instanceof Error && cause.name === "ReplyError";
-  if (isReply && !transientReply.test(cause.message)) {
-    return new ConnectError("storage command failed", Code.Internal, undefined, undefined, cause);
+  if (isReply && fullReply.test(cause.message)) {
+    const error = new ConnectError("message storage is full; retry later", Code.Unavailable, undefined, undefined, cause);
+    return { error, kind: "full" };
   }
-  return new ConnectError("message storage is unavailable", Code.Unavailable, undefined, undefined, cause);
+  if (isReply && cause.message.startsWith("RETRYSCAN")) return { error: retryScanExhausted(), kind: "unavailable" };
+  if (isReply && !transientReply.test(cause.message)) {
+    return { error: new ConnectError("storage command failed", Code.Internal, undefined, undefined, cause), kind: "command" };
+  }
+  return { error: new ConnectError("message storage is unavailable", Code.Unavailable, undefined, undefined, cause), kind: "unavailable" };
 }
 
-export interface RedisStoreOptions {
+export interface RedisStoreOptions extends Partial<SendSettings> {
   /**
    * Replicas that must confirm a write (Redis WAIT) before a send succeeds; 0 trusts the
    * primary alone. A send they do not confirm in time fails as Unavailable: the message may
@@ -69,15 +77,15 @@ export interface RedisStoreOptions {
    * hold commands while slots move); past it the call fails as Unavailable, which callers retry.
    */
   readonly timeoutMs?: number;
-  /** Called for every failed command, with whether Redis was unavailable or rejected it. */
-  readonly onError?: (kind: "unavailable" | "command") => void;
+  /** Called for every failed command, with whether Redis was unavailable, full, or rejected it. */
+  readonly onError?: (kind: StorageErrorKind) => void;
+  /** Clock for reads by age (retention); the server's clock for writes. */
+  readonly clock?: MicrosecondClock;
 }
-
-type SendArgs = Parameters<RedisClient["chatSend"]>;
 
 /** A send waiting for its group's pipeline (its script, then one WAIT for the group). */
 interface PendingSend {
-  readonly args: SendArgs;
+  readonly args: SendScriptArgs;
   resolve(reply: SendReply): void;
   reject(error: unknown): void;
 }
@@ -91,7 +99,9 @@ export class RedisStore implements MessageStore {
   readonly #waitReplicas: number;
   readonly #waitTimeoutMs: number;
   readonly #timeoutMs: number;
-  readonly #onError: (kind: "unavailable" | "command") => void;
+  readonly #onError: (kind: StorageErrorKind) => void;
+  readonly #settings: SendSettings;
+  readonly #clock: MicrosecondClock;
   /** Sends of this event-loop turn waiting to be committed together (standalone Redis). */
   #pending: PendingSend[] = [];
 
@@ -101,19 +111,16 @@ export class RedisStore implements MessageStore {
     this.#waitTimeoutMs = options.waitTimeoutMs ?? 500;
     this.#timeoutMs = options.timeoutMs ?? 1_000;
     this.#onError = options.onError ?? (() => {});
-    redis.defineCommand("chatSend", { numberOfKeys: 2, lua: sendScript });
+    this.#settings = {
+      retention: options.retention ?? keepEverything,
+      idempotencyWindowSeconds: options.idempotencyWindowSeconds ?? 86_400,
+    };
+    this.#clock = options.clock ?? systemClock;
+    redis.defineCommand("chatSend", { numberOfKeys: sendScriptKeyCount, lua: sendScript });
   }
 
   async append(chatId: string, input: AppendInput): Promise<AppendResult> {
-    const keys = chatKeys(chatId);
-    const args: SendArgs = [
-      keys.messages,
-      keys.idempotency(input.clientMessageId),
-      input.sender,
-      input.text,
-      input.clientMessageId,
-      input.idempotencyTtlSeconds,
-    ];
+    const args = sendScriptArgs(chatId, input, this.#settings);
     const reply = await this.#bounded(this.#waitReplicas === 0 ? this.#redis.chatSend(...args) : this.#sendAndWait(args));
     const [sendTime, sender, text, replayed] = reply;
     return { message: { sendTime: BigInt(sendTime), sender, text }, replayed: replayed === 1 };
@@ -130,7 +137,7 @@ export class RedisStore implements MessageStore {
    * cluster pipeline after a failover's redirections by replaying its commands, and a replay
    * of several scripts was seen to mix up their replies.
    */
-  #sendAndWait(args: SendArgs): Promise<SendReply> {
+  #sendAndWait(args: SendScriptArgs): Promise<SendReply> {
     if (this.#redis.isCluster) {
       return new Promise<SendReply>((resolve, reject) => void this.#commitGroup([{ args, resolve, reject }]));
     }
@@ -173,19 +180,33 @@ export class RedisStore implements MessageStore {
     }
   }
 
+  /**
+   * One range read of limit + 1 entries, and, unless that read starts at the oldest retained
+   * entry, a read of that entry (history_start): one round trip either way.
+   */
   async page(chatId: string, query: PageQuery): Promise<Page> {
     const key = chatKeys(chatId).messages;
     const count = query.limit + 1;
-    const from = query.cursor === 0n ? undefined : `${query.cursor}-0`;
-    const read = query.reverse
-      ? this.#redis.xrevrange(key, from ?? "+", "-", "COUNT", count)
-      : this.#redis.xrange(key, from ?? "-", "+", "COUNT", count);
-    const entries = await this.#bounded(read);
-    return toPage((entries as StreamEntry[]).map(toStoredMessage), query.limit);
+    const since = retainedSince(this.#settings.retention, this.#clock());
+    const oldest = since === 0n ? "-" : `${since}-0`;
+    const pipeline = this.#redis.pipeline();
+    if (query.reverse) pipeline.xrevrange(key, query.cursor === 0n ? "+" : `${query.cursor}-0`, oldest, "COUNT", count);
+    else pipeline.xrange(key, query.cursor > since ? `${query.cursor}-0` : oldest, "+", "COUNT", count);
+    const pageStartsAtOldest = !query.reverse && query.cursor <= since;
+    if (!pageStartsAtOldest) pipeline.xrange(key, oldest, "+", "COUNT", 1);
+    const replies = (await this.#bounded(pipeline.exec())) ?? [];
+    const [page = [], oldestOnly = []] = replies.map(([error, reply]) => {
+      if (error) throw this.#failed(error);
+      return reply as StreamEntry[];
+    });
+    const oldestEntry = pageStartsAtOldest ? page[0] : oldestOnly[0];
+    const historyStart = oldestEntry ? toStoredMessage(oldestEntry).sendTime : 0n;
+    const messages = page.map(toStoredMessage);
+    return toPage(messages, query.limit, historyStart);
   }
 
   async check(): Promise<void> {
-    await this.#redis.ping().catch((cause: unknown) => Promise.reject(storageError(cause)));
+    await this.#redis.ping().catch((cause: unknown) => Promise.reject(storageError(cause).error));
   }
 
   /** Bounds `work` by the store's timeout and turns its failures into RPC errors. */
@@ -200,12 +221,17 @@ export class RedisStore implements MessageStore {
     try {
       return await Promise.race([work, timeout]);
     } catch (cause) {
-      const error = storageError(cause);
-      this.#onError(error.code === Code.Unavailable ? "unavailable" : "command");
-      throw error;
+      throw this.#failed(cause);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Counts a failed command and turns it into the RPC error callers get. */
+  #failed(cause: unknown): ConnectError {
+    const { error, kind } = storageError(cause);
+    this.#onError(kind);
+    return error;
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat/v1/message_service.proto.
  */
 export const file_chat_v1_message_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jaGF0L3YxL21lc3NhZ2Vfc2VydmljZS5wcm90bxIHY2hhdC52MSJ1CgtTZW5kUmVxdWVzdBIMCgRjaGF0GAEgASgJEgwKBHRleHQYAiABKAkSDgoGc2VuZGVyGAMgASgJEhkKEWNsaWVudF9tZXNzYWdlX2lkGAQgASgJEh8KF2lkZW1wb3RlbmN5X3R0bF9zZWNvbmRzGAUgASgFIjEKDFNlbmRSZXNwb25zZRIhCgdtZXNzYWdlGAEgASgLMhAuY2hhdC52MS5NZXNzYWdlIksKC1B1bGxSZXF1ZXN0EgwKBGNoYXQYASABKAkSDgoGY3Vyc29yGAIgASgDEg0KBWxpbWl0GAMgASgFEg8KB3JldmVyc2UYBCABKAgiWQoMUHVsbFJlc3BvbnNlEiIKCG1lc3NhZ2VzGAEgAygLMhAuY2hhdC52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIEhMKC25leHRfY3Vyc29yGAMgASgDIjkKEFNlbmRCYXRjaFJlcXVlc3QSJQoFaXRlbXMYASADKAsyFi5jaGF0LnYxLlNlbmRCYXRjaEl0ZW0ibQoNU2VuZEJhdGNoSXRlbRIlCgdyZXF1ZXN0GAEgASgLMhQuY2hhdC52MS5TZW5kUmVxdWVzdBIMCgR1c2VyGAIgASgJEhMKC3RyYWNlcGFyZW50GAMgASgJEhIKCnRyYWNlc3RhdGUYBCABKAkiPgoRU2VuZEJhdGNoUmVzcG9uc2USKQoHcmVzdWx0cxgBIAMoCzIYLmNoYXQudjEuU2VuZEJhdGNoUmVzdWx0ImUKD1NlbmRCYXRjaFJlc3VsdBIjCgdtZXNzYWdlGAEgASgLMhAuY2hhdC52MS5NZXNzYWdlSAASIwoFZXJyb3IYAiABKAsyEi5jaGF0LnYxLlNlbmRFcnJvckgAQggKBnJlc3VsdCIqCglTZW5kRXJyb3ISDAoEY29kZRgBIAEoBRIPCgdtZXNzYWdlGAIgASgJMr4BCg5NZXNzYWdlU2VydmljZRIzCgRTZW5kEhQuY2hhdC52MS5TZW5kUmVxdWVzdBoVLmNoYXQudjEuU2VuZFJlc3BvbnNlEjMKBFB1bGwSFC5jaGF0LnYxLlB1bGxSZXF1ZXN0GhUuY2hhdC52MS5QdWxsUmVzcG9uc2USQgoJU2VuZEJhdGNoEhkuY2hhdC52MS5TZW5kQmF0Y2hSZXF1ZXN0GhouY2hhdC52MS5TZW5kQmF0Y2hSZXNwb25zZWIGcHJvdG8z", [file_chat_v1_message]);
+  fileDesc("Ch1jaGF0L3YxL21lc3NhZ2Vfc2VydmljZS5wcm90bxIHY2hhdC52MSKbAQoLU2VuZFJlcXVlc3QSDAoEY2hhdBgBIAEoCRIMCgR0ZXh0GAIgASgJEg4KBnNlbmRlchgDIAEoCRIZChFjbGllbnRfbWVzc2FnZV9pZBgEIAEoCRIfChdpZGVtcG90ZW5jeV90dGxfc2Vjb25kcxgFIAEoBRIkCglyZXRyeV9rZXkYBiABKAsyES5jaGF0LnYxLlJldHJ5S2V5IjcKCFJldHJ5S2V5EgsKA2tleRgBIAEoCRIeChZzaW5jZV9maXJzdF9hdHRlbXB0X21zGAIgASgDIjEKDFNlbmRSZXNwb25zZRIhCgdtZXNzYWdlGAEgASgLMhAuY2hhdC52MS5NZXNzYWdlIksKC1B1bGxSZXF1ZXN0EgwKBGNoYXQYASABKAkSDgoGY3Vyc29yGAIgASgDEg0KBWxpbWl0GAMgASgFEg8KB3JldmVyc2UYBCABKAgicAoMUHVsbFJlc3BvbnNlEiIKCG1lc3NhZ2VzGAEgAygLMhAuY2hhdC52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIEhMKC25leHRfY3Vyc29yGAMgASgDEhUKDWhpc3Rvcnlfc3RhcnQYBCABKAMiOQoQU2VuZEJhdGNoUmVxdWVzdBIlCgVpdGVtcxgBIAMoCzIWLmNoYXQudjEuU2VuZEJhdGNoSXRlbSJtCg1TZW5kQmF0Y2hJdGVtEiUKB3JlcXVlc3QYASABKAsyFC5jaGF0LnYxLlNlbmRSZXF1ZXN0EgwKBHVzZXIYAiABKAkSEwoLdHJhY2VwYXJlbnQYAyABKAkSEgoKdHJhY2VzdGF0ZRgEIAEoCSI+ChFTZW5kQmF0Y2hSZXNwb25zZRIpCgdyZXN1bHRzGAEgAygLMhguY2hhdC52MS5TZW5kQmF0Y2hSZXN1bHQiZQoPU2VuZEJhdGNoUmVzdWx0EiMKB21lc3NhZ2UYASABKAsyEC5jaGF0LnYxLk1lc3NhZ2VIABIjCgVlcnJvchgCIAEoCzISLmNoYXQudjEuU2VuZEVycm9ySABCCAoGcmVzdWx0IioKCVNlbmRFcnJvchIMCgRjb2RlGAEgASgFEg8KB21lc3NhZ2UYAiABKAkyvgEKDk1lc3NhZ2VTZXJ2aWNlEjMKBFNlbmQSFC5jaGF0LnYxLlNlbmRSZXF1ZXN0GhUuY2hhdC52MS5TZW5kUmVzcG9uc2USMwoEUHVsbBIULmNoYXQudjEuUHVsbFJlcXVlc3QaFS5jaGF0LnYxLlB1bGxSZXNwb25zZRJCCglTZW5kQmF0Y2gSGS5jaGF0LnYxLlNlbmRCYXRjaFJlcXVlc3QaGi5jaGF0LnYxLlNlbmRCYXRjaFJlc3BvbnNlYgZwcm90bzM", [file_chat_v1_message]);
 
 /**
  * SendRequest asks to store one message.
@@ -51,12 +51,21 @@ export type SendRequest = Message<"chat.v1.SendRequest"> & {
 
   /**
    * How long the service remembers client_message_id, in seconds. 0 means the server's
-   * default (24 hours); larger values are capped to it. A proxy that makes keys only to
-   * retry its own calls safely needs a short window, which saves memory.
+   * default (24 hours); larger values are capped to it. The service may remember a key
+   * longer than asked (up to twice the server's default), never shorter.
    *
    * @generated from field: int32 idempotency_ttl_seconds = 5;
    */
   idempotencyTtlSeconds: number;
+
+  /**
+   * Makes the caller's own retries of this send safe, at a fraction of the memory of a
+   * client_message_id: for a proxy (such as the REST edge) that retries calls whose answer
+   * it did not get. Must not be set together with client_message_id.
+   *
+   * @generated from field: chat.v1.RetryKey retry_key = 6;
+   */
+  retryKey?: RetryKey | undefined;
 };
 
 /**
@@ -65,6 +74,38 @@ export type SendRequest = Message<"chat.v1.SendRequest"> & {
  */
 export const SendRequestSchema: GenMessage<SendRequest> = /*@__PURE__*/
   messageDesc(file_chat_v1_message_service, 0);
+
+/**
+ * RetryKey lets a caller retry a send without storing it twice, without an idempotency
+ * record per message: the key is stored inside the message, and only a retry looks for it,
+ * among the chat's messages stored since the first attempt.
+ *
+ * @generated from message chat.v1.RetryKey
+ */
+export type RetryKey = Message<"chat.v1.RetryKey"> & {
+  /**
+   * Chosen at random once per send and carried unchanged by every attempt: 16 to 64
+   * characters from A-Z, a-z, 0-9, "-" and "_".
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * 0 on the first attempt. On a retry, the milliseconds since the first attempt was sent,
+   * by the caller's clock; at most 300000 (5 minutes), after which a retry is refused.
+   *
+   * @generated from field: int64 since_first_attempt_ms = 2;
+   */
+  sinceFirstAttemptMs: bigint;
+};
+
+/**
+ * Describes the message chat.v1.RetryKey.
+ * Use `create(RetryKeySchema)` to create a new message.
+ */
+export const RetryKeySchema: GenMessage<RetryKey> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message_service, 1);
 
 /**
  * SendResponse carries the stored message.
@@ -85,7 +126,7 @@ export type SendResponse = Message<"chat.v1.SendResponse"> & {
  * Use `create(SendResponseSchema)` to create a new message.
  */
 export const SendResponseSchema: GenMessage<SendResponse> = /*@__PURE__*/
-  messageDesc(file_chat_v1_message_service, 1);
+  messageDesc(file_chat_v1_message_service, 2);
 
 /**
  * PullRequest asks for one page of a chat's history.
@@ -129,7 +170,7 @@ export type PullRequest = Message<"chat.v1.PullRequest"> & {
  * Use `create(PullRequestSchema)` to create a new message.
  */
 export const PullRequestSchema: GenMessage<PullRequest> = /*@__PURE__*/
-  messageDesc(file_chat_v1_message_service, 2);
+  messageDesc(file_chat_v1_message_service, 3);
 
 /**
  * PullResponse is one page of messages.
@@ -157,6 +198,15 @@ export type PullResponse = Message<"chat.v1.PullResponse"> & {
    * @generated from field: int64 next_cursor = 3;
    */
   nextCursor: bigint;
+
+  /**
+   * send_time of the oldest message the chat still holds, 0 when it holds none. Messages
+   * before it are not available: they never existed, or retention removed them. A client
+   * whose last known send_time is older than history_start may have missed messages.
+   *
+   * @generated from field: int64 history_start = 4;
+   */
+  historyStart: bigint;
 };
 
 /**
@@ -164,7 +214,7 @@ export type PullResponse = Message<"chat.v1.PullResponse"> & {
  * Use `create(PullResponseSchema)` to create a new message.
  */
 export const PullResponseSchema: GenMessage<PullResponse> = /*@__PURE__*/
-  messageDesc(file_chat_v1_message_service, 3);
+  messageDesc(file_chat_v1_message_service, 4);
 
 /**
  * SendBatchRequest carries the sends of one batch.
@@ -185,7 +235,7 @@ export type SendBatchRequest = Message<"chat.v1.SendBatchRequest"> & {
  * Use `create(SendBatchRequestSchema)` to create a new message.
  */
 export const SendBatchRequestSchema: GenMessage<SendBatchRequest> = /*@__PURE__*/
-  messageDesc(file_chat_v1_message_service, 4);
+  messageDesc(file_chat_v1_message_service, 5);
 
 /**
  * SendBatchItem is one send of a batch, with what a Send call would carry in its headers.
@@ -229,7 +279,7 @@ export type SendBatchItem = Message<"chat.v1.SendBatchItem"> & {
  * Use `create(SendBatchItemSchema)` to create a new message.
  */
 export const SendBatchItemSchema: GenMessage<SendBatchItem> = /*@__PURE__*/
-  messageDesc(file_chat_v1_message_service, 5);
+  messageDesc(file_chat_v1_message_service, 6);
 
 /**
  * SendBatchResponse answers every item of a SendBatchRequest, in order.
@@ -250,7 +300,7 @@ export type SendBatchResponse = Message<"chat.v1.SendBatchResponse"> & {
  * Use `create(SendBatchResponseSchema)` to create a new message.
  */
 export const SendBatchResponseSchema: GenMessage<SendBatchResponse> = /*@__PURE__*/
-  messageDesc(file_chat_v1_message_service, 6);
+  messageDesc(file_chat_v1_message_service, 7);
 
 /**
  * SendBatchResult is the outcome of one item: the stored message or the error a Send call
@@ -288,7 +338,7 @@ export type SendBatchResult = Message<"chat.v1.SendBatchResult"> & {
  * Use `create(SendBatchResultSchema)` to create a new message.
  */
 export const SendBatchResultSchema: GenMessage<SendBatchResult> = /*@__PURE__*/
-  messageDesc(file_chat_v1_message_service, 7);
+  messageDesc(file_chat_v1_message_service, 8);
 
 /**
  * SendError is the error of one failed item.
@@ -317,7 +367,7 @@ export type SendError = Message<"chat.v1.SendError"> & {
  * Use `create(SendErrorSchema)` to create a new message.
  */
 export const SendErrorSchema: GenMessage<SendError> = /*@__PURE__*/
-  messageDesc(file_chat_v1_message_service, 8);
+  messageDesc(file_chat_v1_message_service, 9);
 
 /**
  * MessageService stores chat messages and pages through a chat's history.
