@@ -139,6 +139,7 @@ async function measure(
       memory = await measureMemory(redis, [
         { chats: 1, perChat: config.memoryMessages },
         { chats: config.memoryChats, perChat: config.memoryPerChat },
+        { chats: config.memoryChats, perChat: 1 },
       ]);
     }
     return { startedAt, machine, config, loadgen, variants, scenarios: chosen, records, memory };

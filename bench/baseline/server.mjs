@@ -1,9 +1,11 @@
 // The single-process baseline: the REST API's POST /api/send and GET /api/pull on plain
-// node:http and ioredis, writing with the message service's own send.lua and key layout, so
-// the only differences from the deployed stack are the framework, the RPC hop and the
-// validation depth. Not a product: it exists so the stack's cost can be read as a ratio.
+// node:http and ioredis, writing with the message service's own send.lua, its arguments and
+// key layout (from the built message service), so the only differences from the deployed
+// stack are the framework, the RPC hop and the validation depth. Not a product: it exists
+// so the stack's cost can be read as a ratio.
 //
 // Env: PORT (default 8090), HOST (default 127.0.0.1), REDIS_URL (required).
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
@@ -12,20 +14,14 @@ import { createRequire } from "node:module";
 const requireFromService = createRequire(new URL("../../services/message/package.json", import.meta.url));
 const { Redis } = requireFromService("ioredis");
 
-const sendScript = readFileSync(
-  new URL("../../services/message/src/store/redis/commands/send.lua", import.meta.url),
-  "utf8",
-);
+const built = (path) => new URL(`../../services/message/dist/store/redis/${path}`, import.meta.url);
+const sendScript = readFileSync(built("commands/send.lua"), "utf8");
+const { chatKeys } = await import(built("keys.js"));
+const { sendScriptArgs, sendScriptKeyCount } = await import(built("send-command.js"));
 const maxBodyBytes = 64 * 1024;
 const defaultPullLimit = 10;
 const maxPullLimit = 100;
-const idempotencyTtlSeconds = 86_400;
-
-/** Same names as services/message/src/store/redis/keys.ts. */
-function chatKeys(chatId) {
-  const prefix = `chat:{${Buffer.from(chatId, "utf8").toString("base64url")}}`;
-  return { messages: `${prefix}:messages`, idempotency: (id) => `${prefix}:idem:${id}` };
-}
+const sendSettings = { retention: { maxMessages: 0, maxAgeSeconds: 0 }, idempotencyWindowSeconds: 86_400 };
 
 class BadRequest extends Error {}
 
@@ -82,15 +78,10 @@ async function send(redis, request) {
   }
   if (typeof text !== "string" || text === "") throw new BadRequest("text is required");
   const clientMessageId = body.client_message_id ?? request.headers["idempotency-key"] ?? "";
-  const keys = chatKeys(chat.id);
-  const [sendTime, storedSender, storedText] = await redis.chatSend(
-    keys.messages,
-    keys.idempotency(clientMessageId),
-    sender,
-    text,
-    clientMessageId,
-    idempotencyTtlSeconds,
-  );
+  // As the edge does: a retry key when the client gave no key of its own.
+  const retryKey = clientMessageId === "" ? { key: randomBytes(12).toString("base64url"), sinceFirstAttemptMs: 0 } : undefined;
+  const args = sendScriptArgs(chat.id, { sender, text, clientMessageId, retryKey }, sendSettings);
+  const [sendTime, storedSender, storedText] = await redis.chatSend(...args);
   return { status: "success", message: toJson(chat.id, sendTime, storedSender, storedText) };
 }
 
@@ -110,13 +101,24 @@ async function pull(redis, query) {
   const reverse = query.get("reverse") === "true";
   const key = chatKeys(chat.id).messages;
   const from = cursor === 0 ? undefined : `${cursor}-0`;
-  const entries = reverse
-    ? await redis.xrevrange(key, from ?? "+", "-", "COUNT", limit + 1)
-    : await redis.xrange(key, from ?? "-", "+", "COUNT", limit + 1);
-  // Entries come from send.lua only: id "<send_time>-0", fields [s, sender, t, text].
+  // As the service does: history_start comes with the page, or from a second read in the same round trip.
+  const pipeline = redis.pipeline();
+  if (reverse) pipeline.xrevrange(key, from ?? "+", "-", "COUNT", limit + 1);
+  else pipeline.xrange(key, from ?? "-", "+", "COUNT", limit + 1);
+  const startsAtOldest = !reverse && cursor === 0;
+  if (!startsAtOldest) pipeline.xrange(key, "-", "+", "COUNT", 1);
+  const [[pageError, entries], [oldestError, oldest] = [null, []]] = await pipeline.exec();
+  if (pageError || oldestError) throw pageError ?? oldestError;
+  // Entries come from send.lua only: id "<send_time>-0", fields [s, sender, t, text, k, retry key].
   const messages = entries.slice(0, limit).map(([id, fields]) => toJson(chat.id, id.slice(0, -2), fields[1], fields[3]));
   const next = entries[limit];
-  return { messages, has_more: next !== undefined, next_cursor: next ? Number(next[0].slice(0, -2)) : 0 };
+  const first = startsAtOldest ? entries[0] : oldest[0];
+  return {
+    messages,
+    has_more: next !== undefined,
+    next_cursor: next ? Number(next[0].slice(0, -2)) : 0,
+    history_start: first ? Number(first[0].slice(0, -2)) : 0,
+  };
 }
 
 async function route(redis, request, response) {
@@ -134,7 +136,7 @@ if (!redisUrl) {
   process.exit(1);
 }
 const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2_000 });
-redis.defineCommand("chatSend", { numberOfKeys: 2, lua: sendScript });
+redis.defineCommand("chatSend", { numberOfKeys: sendScriptKeyCount, lua: sendScript });
 // Commands fail (503) while Redis is away; the connection errors themselves need no log.
 redis.on("error", () => {});
 

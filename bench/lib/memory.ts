@@ -1,6 +1,10 @@
+import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { ChainableCommander, Redis } from "ioredis";
 import { chatKeys } from "../../services/message/src/store/redis/keys.js";
+import { sendScriptArgs, sendScriptKeyCount, type SendSettings } from "../../services/message/src/store/redis/send-command.js";
+import type { AppendInput } from "../../services/message/src/store/store.js";
+import { keepEverything } from "../../services/message/src/store/retention.js";
 import { waitFor } from "../../test/harness/wait.js";
 import { benchText } from "./prefill.js";
 
@@ -12,68 +16,103 @@ const sendScript = readFileSync(
 /** SHA1 of send.lua once loaded into the bench Redis. */
 let sendSha = "";
 
+const settings: SendSettings = { retention: keepEverything, idempotencyWindowSeconds: 86_400 };
+
 /** One way of storing a chat's messages in Redis. */
 interface Layout {
   readonly name: string;
   readonly description: string;
   /** Redis settings (CONFIG SET) in force while this layout is written; restored after. */
   readonly config?: Readonly<Record<string, string>>;
-  /** Queues the write of one message; returns the key it lands in. */
-  write(pipeline: ChainableCommander, chat: string, sendTimeUs: number, sender: string, text: string): string;
+  /** Queues the write of one message; returns the keys of the chat it touched. */
+  write(pipeline: ChainableCommander, chat: string, sendTimeUs: number, sender: string, text: string): readonly string[];
 }
 
-function streamWrite(pipeline: ChainableCommander, chat: string, _sendTimeUs: number, sender: string, text: string): string {
-  const keys = chatKeys(chat);
-  pipeline.evalsha(sendSha, 2, keys.messages, keys.idempotency(""), sender, text, "", 86_400);
-  return keys.messages;
+/** A write through the service's own send.lua, with the arguments the service passes. */
+function sendLua(key: (index: number) => Pick<AppendInput, "clientMessageId" | "retryKey">) {
+  let index = 0;
+  return (pipeline: ChainableCommander, chat: string, _sendTimeUs: number, sender: string, text: string): readonly string[] => {
+    const input = { sender, text, ...key(index++) };
+    const args = sendScriptArgs(chat, input, settings);
+    pipeline.evalsha(sendSha, sendScriptKeyCount, ...args);
+    return input.clientMessageId === "" ? [args[0]] : [args[0], args[2]];
+  };
 }
 
-const layouts: readonly Layout[] = [
-  {
-    name: "stream (send.lua)",
-    description: "production: one stream per chat, written by the service's own send.lua; Redis's default stream-node-max-bytes (4096)",
-    write: streamWrite,
-  },
-  {
-    name: "stream (send.lua), node 1 KiB",
-    description: "production layout with stream-node-max-bytes 1024, as the chart's Redis Cluster runs",
-    config: { "stream-node-max-bytes": "1024" },
-    write: streamWrite,
-  },
-  {
-    name: "stream (send.lua), node 512 B",
-    description: "production layout with stream-node-max-bytes 512",
-    config: { "stream-node-max-bytes": "512" },
-    write: streamWrite,
-  },
-  {
-    name: "zset of JSON",
-    description: "sorted set per chat: score send_time, member JSON {send_time,sender,text}",
-    write(pipeline, chat, sendTimeUs, sender, text) {
-      const key = chatKeys(chat).messages.replace(/:messages$/, ":zset");
-      pipeline.zadd(key, sendTimeUs, JSON.stringify({ send_time: sendTimeUs, sender, text }));
-      return key;
+const retryKeyed = () => sendLua(() => ({ clientMessageId: "", retryKey: { key: randomBytes(12).toString("base64url"), sinceFirstAttemptMs: 0 } }));
+
+/** Name of the layout every other is compared with: the stream entry and nothing else. */
+export const entryAloneLayout = "stream entry alone (XADD s, t)";
+/** Name of the layout of what the REST edge sends without a client key. */
+export const edgeSendLayout = "send.lua, edge retry key";
+
+function layouts(): Layout[] {
+  return [
+    {
+      name: entryAloneLayout,
+      description: "XADD <send_time>-0 s <sender> t <text>: the message itself, no idempotency of any kind",
+      write(pipeline, chat, sendTimeUs, sender, text) {
+        const key = chatKeys(chat).messages;
+        pipeline.xadd(key, `${sendTimeUs}-0`, "s", sender, "t", text);
+        return [key];
+      },
     },
-  },
-  {
-    name: "hash",
-    description: "hash per chat: field send_time, value JSON {s,t} (no ordered seek)",
-    write(pipeline, chat, sendTimeUs, sender, text) {
-      const key = chatKeys(chat).messages.replace(/:messages$/, ":hash");
-      pipeline.hset(key, String(sendTimeUs), JSON.stringify({ s: sender, t: text }));
-      return key;
+    {
+      name: edgeSendLayout,
+      description: "production: a send through the REST edge without a client key (a 16-character retry key inside the entry)",
+      write: retryKeyed(),
     },
-  },
-  {
-    name: "list of JSON",
-    description: "list per chat: RPUSH JSON {send_time,sender,text} (seek by time is O(N))",
-    write(pipeline, chat, sendTimeUs, sender, text) {
-      const key = chatKeys(chat).messages.replace(/:messages$/, ":list");
-      pipeline.rpush(key, JSON.stringify({ send_time: sendTimeUs, sender, text }));
-      return key;
+    {
+      name: "send.lua, client key",
+      description: "production: a send with a client_message_id (a UUID), recorded in the chat's hash of the day",
+      write: sendLua(() => ({ clientMessageId: randomUUID() })),
     },
-  },
-];
+    {
+      name: "send.lua, no key",
+      description: "production: an RPC send with neither key (no retry protection)",
+      write: sendLua(() => ({ clientMessageId: "" })),
+    },
+    {
+      name: `${edgeSendLayout}, node 1 KiB`,
+      description: "edge sends with stream-node-max-bytes 1024, as the chart's Redis Cluster runs",
+      config: { "stream-node-max-bytes": "1024" },
+      write: retryKeyed(),
+    },
+    {
+      name: `${edgeSendLayout}, node 512 B`,
+      description: "edge sends with stream-node-max-bytes 512",
+      config: { "stream-node-max-bytes": "512" },
+      write: retryKeyed(),
+    },
+    {
+      name: "zset of JSON",
+      description: "sorted set per chat: score send_time, member JSON {send_time,sender,text}",
+      write(pipeline, chat, sendTimeUs, sender, text) {
+        const key = chatKeys(chat).messages.replace(/:messages$/, ":zset");
+        pipeline.zadd(key, sendTimeUs, JSON.stringify({ send_time: sendTimeUs, sender, text }));
+        return [key];
+      },
+    },
+    {
+      name: "hash",
+      description: "hash per chat: field send_time, value JSON {s,t} (no ordered seek)",
+      write(pipeline, chat, sendTimeUs, sender, text) {
+        const key = chatKeys(chat).messages.replace(/:messages$/, ":hash");
+        pipeline.hset(key, String(sendTimeUs), JSON.stringify({ s: sender, t: text }));
+        return [key];
+      },
+    },
+    {
+      name: "list of JSON",
+      description: "list per chat: RPUSH JSON {send_time,sender,text} (seek by time is O(N))",
+      write(pipeline, chat, sendTimeUs, sender, text) {
+        const key = chatKeys(chat).messages.replace(/:messages$/, ":list");
+        pipeline.rpush(key, JSON.stringify({ send_time: sendTimeUs, sender, text }));
+        return [key];
+      },
+    },
+  ];
+}
 
 export interface MemoryCase {
   readonly chats: number;
@@ -85,9 +124,11 @@ export interface MemoryRow {
   readonly description: string;
   readonly chats: number;
   readonly perChat: number;
-  /** INFO used_memory after minus before, per message (includes key and dict overhead). */
+  /** INFO used_memory after minus before, per message: every key counted, with key and dict overhead. */
   readonly usedMemoryBytesPerMessage: number;
-  /** MEMORY USAGE of (a sample of) the chat keys, per message. */
+  /** The same, per chat. */
+  readonly usedMemoryBytesPerChat: number;
+  /** MEMORY USAGE of (a sample of) the chats' keys, per message. */
   readonly memoryUsageBytesPerMessage: number;
 }
 
@@ -115,9 +156,9 @@ async function settledUsedMemory(redis: Redis): Promise<number> {
 }
 
 /** Runs `work` with `settings` set by CONFIG SET, and puts the previous values back after. */
-async function withConfig<T>(redis: Redis, settings: Readonly<Record<string, string>>, work: () => Promise<T>): Promise<T> {
+async function withConfig<T>(redis: Redis, changes: Readonly<Record<string, string>>, work: () => Promise<T>): Promise<T> {
   const previous: Record<string, string> = {};
-  for (const [name, value] of Object.entries(settings)) {
+  for (const [name, value] of Object.entries(changes)) {
     const [, current] = (await redis.config("GET", name)) as [string, string];
     previous[name] = current;
     await redis.config("SET", name, value);
@@ -137,31 +178,31 @@ async function measureWith(redis: Redis, layout: Layout, memoryCase: MemoryCase)
   await redis.flushall();
   const before = await settledUsedMemory(redis);
   const firstUs = Date.now() * 1_000;
-  const keys: string[] = [];
+  const chatKeysWritten: (readonly string[])[] = [];
   const batch = 1_000; // small pipelines keep the client query buffer out of the measurement
   let pipeline = redis.pipeline();
   let queued = 0;
   for (let chat = 0; chat < memoryCase.chats; chat++) {
     const id = `m${chat}:n${chat}`;
-    let key = "";
+    let keys: readonly string[] = [];
     for (let i = 0; i < memoryCase.perChat; i++) {
-      key = layout.write(pipeline, id, firstUs + i * 1_000, i % 2 === 0 ? `m${chat}` : `n${chat}`, benchText(i));
+      keys = layout.write(pipeline, id, firstUs + i * 1_000, i % 2 === 0 ? `m${chat}` : `n${chat}`, benchText(i));
       if (++queued === batch) {
         await execOrThrow(pipeline);
         pipeline = redis.pipeline();
         queued = 0;
       }
     }
-    keys.push(key);
+    chatKeysWritten.push(keys);
   }
   if (queued > 0) await execOrThrow(pipeline);
   const after = await settledUsedMemory(redis);
   const messages = memoryCase.chats * memoryCase.perChat;
-  const sampleEvery = Math.max(1, Math.floor(keys.length / 200));
+  const sampleEvery = Math.max(1, Math.floor(chatKeysWritten.length / 200));
   let sampled = 0;
   let sampledBytes = 0;
-  for (let index = 0; index < keys.length; index += sampleEvery) {
-    sampledBytes += Number(await redis.call("MEMORY", "USAGE", keys[index] as string, "SAMPLES", "0"));
+  for (let index = 0; index < chatKeysWritten.length; index += sampleEvery) {
+    for (const key of chatKeysWritten[index]!) sampledBytes += Number(await redis.call("MEMORY", "USAGE", key, "SAMPLES", "0"));
     sampled++;
   }
   return {
@@ -170,7 +211,8 @@ async function measureWith(redis: Redis, layout: Layout, memoryCase: MemoryCase)
     chats: memoryCase.chats,
     perChat: memoryCase.perChat,
     usedMemoryBytesPerMessage: (after - before) / messages,
-    memoryUsageBytesPerMessage: ((sampledBytes / sampled) * keys.length) / messages,
+    usedMemoryBytesPerChat: (after - before) / memoryCase.chats,
+    memoryUsageBytesPerMessage: ((sampledBytes / sampled) * chatKeysWritten.length) / messages,
   };
 }
 
@@ -188,7 +230,7 @@ export async function measureMemory(redis: Redis, cases: readonly MemoryCase[]):
   sendSha = String(await redis.script("LOAD", sendScript));
   const rows: MemoryRow[] = [];
   for (const memoryCase of cases) {
-    for (const layout of layouts) rows.push(await measure(redis, layout, memoryCase));
+    for (const layout of layouts()) rows.push(await measure(redis, layout, memoryCase));
   }
   await redis.flushall();
   return rows;

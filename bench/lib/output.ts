@@ -7,7 +7,7 @@ import type { MemoryRow } from "./memory.js";
 import { cpuPerRequestTable, mainTable, memoryTable, scalingTable, targetsTable } from "./report.js";
 import type { Scenario } from "./scenarios.js";
 import { summarize } from "./summary.js";
-import { checkTargets } from "./targets.js";
+import { checkTargets, memoryTargets } from "./targets.js";
 import type { Variant } from "./variants.js";
 
 /** Everything one benchmark run measured, and under which conditions. */
@@ -25,7 +25,8 @@ export interface Outcome {
 function analyse(outcome: Outcome) {
   const variantNames = outcome.variants.map((variant) => variant.name);
   const summaries = summarize(outcome.records);
-  return { variantNames, summaries, targets: checkTargets(summaries, outcome.records, variantNames) };
+  const targets = [...checkTargets(summaries, outcome.records, variantNames), ...memoryTargets(outcome.memory)];
+  return { variantNames, summaries, targets };
 }
 
 /** The tables printed at the end of a run. */

@@ -102,11 +102,12 @@ export function targetsTable(targets: readonly TargetResult[]): string {
 
 export function memoryTable(rows: readonly MemoryRow[]): string {
   return table(
-    ["layout", "chats × messages", "B/msg (used_memory Δ)", "B/msg (MEMORY USAGE)"],
+    ["layout", "chats × messages", "B/msg (used_memory Δ, all keys)", "B/chat", "B/msg (MEMORY USAGE)"],
     rows.map((row) => [
       row.layout,
       `${row.chats.toLocaleString("en-US")} × ${row.perChat.toLocaleString("en-US")}`,
       number(row.usedMemoryBytesPerMessage, 1),
+      number(row.usedMemoryBytesPerChat, 0),
       number(row.memoryUsageBytesPerMessage, 1),
     ]),
   );

@@ -1,4 +1,5 @@
 import type { RunRecord } from "./execute.js";
+import { edgeSendLayout, entryAloneLayout, type MemoryRow } from "./memory.js";
 import { pullScaling, type CaseSummary } from "./summary.js";
 
 /** One goal of the issue, checked for one variant; pass is undefined when not measured. */
@@ -69,4 +70,23 @@ export function checkTargets(
     }
   }
   return results;
+}
+
+/**
+ * Memory: every key a send through the edge leaves (its message and its retry protection)
+ * costs at most twice the bare stream entry, in every case measured.
+ */
+export function memoryTargets(rows: readonly MemoryRow[]): TargetResult[] {
+  return rows
+    .filter((row) => row.layout === edgeSendLayout)
+    .map((row) => {
+      const alone = rows.find((other) => other.layout === entryAloneLayout && other.chats === row.chats && other.perChat === row.perChat);
+      const ratio = alone ? row.usedMemoryBytesPerMessage / alone.usedMemoryBytesPerMessage : Number.NaN;
+      return {
+        variant: "redis memory",
+        target: `${row.chats.toLocaleString("en-US")} × ${row.perChat.toLocaleString("en-US")}: edge send ≤ 2.0× the stream entry alone (all keys)`,
+        measured: `${fixed(row.usedMemoryBytesPerMessage, 1)} vs ${fixed(alone?.usedMemoryBytesPerMessage ?? Number.NaN, 1)} B/msg: ${times(ratio)}`,
+        pass: Number.isFinite(ratio) ? ratio <= 2 : undefined,
+      };
+    });
 }

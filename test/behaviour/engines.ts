@@ -9,6 +9,7 @@ import { MemoryStore } from "../../services/message/src/store/memory-store.js";
 import { createRedisClient, type RedisTarget } from "@chat/runtime";
 import { RedisStore } from "../../services/message/src/store/redis/redis-store.js";
 import type { MessageStore } from "../../services/message/src/store/store.js";
+import type { Retention } from "../../services/message/src/store/retention.js";
 
 export const engineNames = ["memory", "redis", "redis-cluster"] as const;
 export type EngineName = (typeof engineNames)[number];
@@ -23,14 +24,18 @@ function redisTarget(engine: Exclude<EngineName, "memory">): RedisTarget {
   return { kind: "cluster", nodes };
 }
 
-export function openEngine(engine: EngineName): MessageStore {
-  if (engine === "memory") return new MemoryStore();
+export interface EngineOptions {
+  readonly retention?: Retention;
+}
+
+export function openEngine(engine: EngineName, options: EngineOptions = {}): MessageStore {
+  if (engine === "memory") return new MemoryStore(options);
   const client = createRedisClient(
     redisTarget(engine),
     { username: undefined, password: undefined, tls: undefined },
     { commandTimeoutMs: 5_000, connectTimeoutMs: 5_000, maxRetriesPerRequest: 1 },
   );
-  return new RedisStore(client);
+  return new RedisStore(client, options);
 }
 
 /** An in-process MessageService client over the real routes and the given store. */
