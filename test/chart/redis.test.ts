@@ -9,7 +9,7 @@ const messageContainer = (manifests: Manifest[]) =>
 const edgeContainer = (manifests: Manifest[]) =>
   find<Workload>(manifests, "Deployment", "chat-edge").spec.template.spec.containers[0]!;
 const redisKeys = (config: Record<string, string>) =>
-  Object.fromEntries(Object.entries(config).filter(([key]) => key.startsWith("REDIS_") && !key.startsWith("REDIS_WAIT") && key !== "REDIS_COMMAND_TIMEOUT_MS"));
+  Object.fromEntries(Object.entries(config).filter(([key]) => key.startsWith("REDIS_") && !key.startsWith("REDIS_WAIT") && !["REDIS_COMMAND_TIMEOUT_MS", "REDIS_ALLOW_EVICTION"].includes(key)));
 
 describe("the in-chart Redis Cluster (defaults)", () => {
   let manifests: Manifest[];
@@ -45,6 +45,31 @@ describe("the in-chart Redis Cluster (defaults)", () => {
     expect(data(manifests, "ConfigMap", "chat-redis-cluster")["redis.conf"]).toMatch(/^stream-node-max-bytes 1024$/m);
     const tuned = await render({ values: { "redis-cluster": { cluster: { streamNodeMaxBytes: 4096 } } } });
     expect(data(tuned, "ConfigMap", "chat-redis-cluster")["redis.conf"]).toMatch(/^stream-node-max-bytes 4096$/m);
+  });
+
+  it("caps Redis memory at 75% of the container's limit and refuses writes there instead of evicting", async () => {
+    const conf = data(manifests, "ConfigMap", "chat-redis-cluster")["redis.conf"]!;
+    expect(conf).toMatch(new RegExp(`^maxmemory ${(512 * 1024 * 1024 * 3) / 4}$`, "m"));
+    expect(conf).toMatch(/^maxmemory-policy noeviction$/m);
+    expect(data(manifests, "ConfigMap", "chat-message").REDIS_ALLOW_EVICTION).toBe("false");
+    const bigger = await render({ values: { "redis-cluster": { resources: { limits: { memory: "2G" } }, cluster: { maxmemoryPercent: 80 } } } });
+    expect(data(bigger, "ConfigMap", "chat-redis-cluster")["redis.conf"]).toMatch(/^maxmemory 1600000000$/m);
+    const explicit = await render({ values: { "redis-cluster": { cluster: { maxmemory: "300mb" } } } });
+    expect(data(explicit, "ConfigMap", "chat-redis-cluster")["redis.conf"]).toMatch(/^maxmemory 300mb$/m);
+    expect(await renderError({ values: { "redis-cluster": { resources: { limits: { memory: "0.5Gi" } } } } })).toMatch(
+      /cannot derive maxmemory from resources.limits.memory "0.5Gi"; set cluster.maxmemory/,
+    );
+  });
+
+  it("passes retention to the message service, off by default", async () => {
+    expect(data(manifests, "ConfigMap", "chat-message")).toMatchObject({ RETENTION_MAX_MESSAGES: "0", RETENTION_MAX_AGE_SECONDS: "0" });
+    // Large numbers stay integers (Helm would print 2592000 as "2.592e+06", which the service refuses).
+    const kept = await render({ values: { message: { config: { retention: { maxMessages: 10000, maxAgeSeconds: 2592000 }, maxInFlight: 1000000 } } } });
+    expect(data(kept, "ConfigMap", "chat-message")).toMatchObject({
+      RETENTION_MAX_MESSAGES: "10000",
+      RETENTION_MAX_AGE_SECONDS: "2592000",
+      MAX_IN_FLIGHT: "1000000",
+    });
   });
 
   it("has sends confirmed by a replica (WAIT 1) and nodes keep an append-only file", () => {

@@ -25,16 +25,19 @@ export interface SteadyLoadOptions {
   /** Attempts per message (first included) on 503, 504 or a connection error. */
   readonly maxAttempts?: number;
   readonly retryPauseMs?: number;
+  /** Send without an Idempotency-Key, trying each message once: only the edge's own retries protect it. */
+  readonly keyless?: boolean;
 }
 
 /**
  * Clients that each send one message at a time into one chat, each message with its own
- * Idempotency-Key, retrying the same key on retryable failures as a well-behaved client does.
+ * Idempotency-Key, retrying the same key on retryable failures as a well-behaved client does
+ * (or, `keyless`, sending each once without a key).
  */
 export async function steadySends(options: SteadyLoadOptions): Promise<SendRecord[]> {
   const dispatcher = new Agent({ connections: options.concurrency, connectTimeout: 2_000, headersTimeout: 15_000, bodyTimeout: 15_000 });
   const records: SendRecord[] = [];
-  const maxAttempts = options.maxAttempts ?? 60;
+  const maxAttempts = options.keyless ? 1 : (options.maxAttempts ?? 60);
   const pause = options.retryPauseMs ?? 100;
   let next = 0;
 
@@ -45,7 +48,7 @@ export async function steadySends(options: SteadyLoadOptions): Promise<SendRecor
         const reply = await request(`${options.baseUrl()}/api/send`, {
           method: "POST",
           dispatcher,
-          headers: { "content-type": "application/json", "idempotency-key": key },
+          headers: { "content-type": "application/json", ...(options.keyless ? {} : { "idempotency-key": key }) },
           body: JSON.stringify({ chat: options.chat, sender: options.sender, text: record.text }),
         });
         const body = (await reply.body.json()) as { message?: { send_time: number } };

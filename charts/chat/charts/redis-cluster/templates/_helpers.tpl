@@ -97,3 +97,22 @@ The parent chart calls this too, with (dict "Values" <these values> "Release" .R
 {{- end }}
 {{- join " " $nodes }}
 {{- end }}
+
+{{/*
+maxmemory: cluster.maxmemory as given, or cluster.maxmemoryPercent of resources.limits.memory in
+bytes. A limit must be a whole number with an optional binary or decimal suffix (512Mi, 2G).
+*/}}
+{{- define "redis-cluster.maxmemory" -}}
+{{- if .Values.cluster.maxmemory }}
+{{- .Values.cluster.maxmemory }}
+{{- else }}
+{{- $limit := toString (dig "limits" "memory" "" .Values.resources) }}
+{{- $number := regexFind "^[0-9]+" $limit }}
+{{- $suffix := trimPrefix $number $limit }}
+{{- $units := dict "" 1 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 }}
+{{- if or (not $number) (not (hasKey $units $suffix)) }}
+{{- fail (printf "redis-cluster: cannot derive maxmemory from resources.limits.memory %q; set cluster.maxmemory (e.g. \"400mb\")" $limit) }}
+{{- end }}
+{{- div (mul (int64 $number) (index $units $suffix) .Values.cluster.maxmemoryPercent) 100 }}
+{{- end }}
+{{- end }}
