@@ -2,6 +2,7 @@ import { envVar, readEnv, serviceEnvShape, redisAccessFrom, redisEnvShape, redis
 import type { LogFormat, LogLevel, RedisAccess, RedisTarget } from "@chat/runtime";
 import type { ChatLimits } from "./chat/rules.js";
 import type { Retention } from "./store/retention.js";
+import type { SubscribeOptions } from "./live/subscribe.js";
 
 export interface MessageServiceConfig {
   readonly host: string;
@@ -21,6 +22,8 @@ export interface MessageServiceConfig {
   /** How much of each chat's history is kept. */
   readonly retention: Retention;
   readonly limits: ChatLimits;
+  /** How subscriptions behave (Subscribe). */
+  readonly subscribe: SubscribeOptions & { readonly checkIntervalMs: number };
   /** RPCs served at once; more are refused as Unavailable. */
   readonly maxInFlight: number;
   readonly shutdownTimeoutMs: number;
@@ -52,6 +55,14 @@ const shape = {
   MAX_MEMBER_ID_LENGTH: envVar.integer(64, 1, 1_024),
   MAX_PULL_LIMIT: envVar.integer(100, 1, 10_000),
   MAX_IN_FLIGHT: envVar.integer(4_096, 1, 1_000_000),
+  MAX_SUBSCRIBE_CHATS: envVar.integer(100, 1, 1_000).describe("most chats one subscription may watch"),
+  SUBSCRIBE_QUEUE_LIMIT: envVar
+    .integer(1_000, 10, 1_000_000)
+    .describe("events queued for a slow subscriber before its messages are dropped for a reset (lagging)"),
+  SUBSCRIBE_HEARTBEAT_MS: envVar.integer(15_000, 100, 600_000).describe("a quiet subscription gets a heartbeat this often, in milliseconds"),
+  SUBSCRIBE_CHECK_INTERVAL_MS: envVar
+    .integer(5_000, 100, 600_000)
+    .describe("how often each watched chat's newest message is checked, which bounds the delay of a lost wake-up, in milliseconds"),
 };
 
 /** Reads the message service's settings from the environment; throws ConfigError on a bad value. */
@@ -75,6 +86,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessageService
       defaultPullLimit: 10,
       maxPullLimit: vars.MAX_PULL_LIMIT,
       idempotencyTtlSeconds: vars.IDEMPOTENCY_TTL_SECONDS,
+      maxSubscribeChats: vars.MAX_SUBSCRIBE_CHATS,
+    },
+    subscribe: {
+      queueLimit: vars.SUBSCRIBE_QUEUE_LIMIT,
+      heartbeatMs: vars.SUBSCRIBE_HEARTBEAT_MS,
+      checkIntervalMs: vars.SUBSCRIBE_CHECK_INTERVAL_MS,
     },
     maxInFlight: vars.MAX_IN_FLIGHT,
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,

@@ -1,26 +1,28 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import type { Logger } from "@chat/runtime";
+import { onStreamEnd, type Logger } from "@chat/runtime";
 
 /**
  * The one place where failures become RPC errors: ConnectErrors pass through (server-side
  * ones are logged with their cause), anything else is logged and answered as Internal,
- * so no stack trace or storage detail reaches a caller.
+ * so no stack trace or storage detail reaches a caller. A stream's errors are mapped the
+ * same way when they end it.
  */
 export function errorInterceptor(logger: Logger): Interceptor {
   return (next) => async (request) => {
-    try {
-      return await next(request);
-    } catch (error) {
+    const publicError = (error: unknown): ConnectError => {
       const procedure = request.method.name;
       if (error instanceof ConnectError) {
-        if (error.cause !== undefined) {
-          logger.error({ err: error.cause, procedure, code: Code[error.code] }, error.rawMessage);
-          throw new ConnectError(error.rawMessage, error.code);
-        }
-        throw error;
+        if (error.cause === undefined) return error;
+        logger.error({ err: error.cause, procedure, code: Code[error.code] }, error.rawMessage);
+        return new ConnectError(error.rawMessage, error.code);
       }
       logger.error({ err: error, procedure }, "unexpected error");
-      throw new ConnectError("internal error", Code.Internal);
+      return new ConnectError("internal error", Code.Internal);
+    };
+    try {
+      return onStreamEnd(await next(request), () => {}, publicError);
+    } catch (error) {
+      throw publicError(error);
     }
   };
 }

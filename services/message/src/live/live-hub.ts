@@ -1,0 +1,118 @@
+import type { MessageStore } from "../store/store.js";
+import { ChatFeed, type FeedOptions } from "./chat-feed.js";
+import type { Subscriber } from "./subscriber.js";
+
+export interface LiveHubOptions extends FeedOptions {
+  /** How long a feed stays after its last reader left, so that readers reconnecting find it. */
+  readonly lingerMs: number;
+}
+
+/** Where one chat of a subscription starts: after `position`, or (undefined) at the chat's end. */
+export interface ChatStart {
+  readonly chatId: string;
+  readonly position: bigint | undefined;
+  /** The position comes from a resume token: check that nothing was lost after it. */
+  readonly resumed: boolean;
+}
+
+interface Entry {
+  readonly feed: ChatFeed;
+  /** Subscribers joined or joining. */
+  users: number;
+  linger: NodeJS.Timeout | undefined;
+}
+
+/**
+ * The chat feeds of one message service replica: one per chat that anyone here watches,
+ * shared by all its subscribers, kept a little while after the last one leaves.
+ */
+export class LiveHub {
+  readonly #store: MessageStore;
+  readonly #options: LiveHubOptions;
+  readonly #feeds = new Map<string, Entry>();
+  readonly #subscribers = new Set<Subscriber>();
+  readonly #stopMissedWakeUps: () => void;
+
+  constructor(store: MessageStore, options: LiveHubOptions) {
+    this.#store = store;
+    this.#options = options;
+    this.#stopMissedWakeUps = store.notifier.onMissedWakeUps(() => {
+      for (const { feed } of this.#feeds.values()) void feed.recover();
+    });
+  }
+
+  /** Chats with a feed here. */
+  get chats(): number {
+    return this.#feeds.size;
+  }
+
+  /**
+   * Joins `subscriber` to every chat's feed at its start. A resumed position whose chat lost
+   * messages after it gets a reset and starts at the chat's end. Leaves them all if any fails.
+   */
+  async join(subscriber: Subscriber, starts: readonly ChatStart[]): Promise<void> {
+    const joined: string[] = [];
+    this.#subscribers.add(subscriber);
+    try {
+      await Promise.all(
+        starts.map(async ({ chatId, position, resumed }) => {
+          const feed = this.#use(chatId);
+          joined.push(chatId);
+          await feed.started;
+          const continuity = position !== undefined && resumed ? await this.#store.continuity(chatId, position) : "ok";
+          // The subscriber keeps its old position until it has taken the reset, so a token
+          // from before the reset still leads to it.
+          subscriber.begin(chatId, position ?? feed.tail);
+          if (continuity !== "ok") subscriber.reset(chatId, continuity, feed.tail);
+          await feed.join(subscriber, continuity === "ok" ? (position ?? feed.tail) : feed.tail);
+        }),
+      );
+    } catch (error) {
+      this.leave(subscriber, joined);
+      throw error;
+    }
+  }
+
+  leave(subscriber: Subscriber, chatIds: Iterable<string>): void {
+    this.#subscribers.delete(subscriber);
+    for (const chatId of chatIds) {
+      const entry = this.#feeds.get(chatId);
+      if (!entry) continue;
+      entry.feed.leave(subscriber);
+      if (--entry.users === 0) {
+        entry.linger = setTimeout(() => this.#drop(chatId), this.#options.lingerMs).unref();
+      }
+    }
+  }
+
+  /** Ends every subscription and drops every feed. */
+  close(): void {
+    this.#stopMissedWakeUps();
+    for (const subscriber of this.#subscribers) subscriber.end();
+    for (const chatId of [...this.#feeds.keys()]) this.#drop(chatId);
+  }
+
+  #use(chatId: string): ChatFeed {
+    let entry = this.#feeds.get(chatId);
+    if (!entry) {
+      const feed = new ChatFeed(chatId, this.#store, this.#options);
+      entry = { feed, users: 0, linger: undefined };
+      this.#feeds.set(chatId, entry);
+      // A feed that could not start is forgotten, so the next subscriber tries again.
+      feed.started.catch(() => {
+        if (this.#feeds.get(chatId)?.feed === feed) this.#feeds.delete(chatId);
+      });
+    }
+    clearTimeout(entry.linger);
+    entry.users++;
+    return entry.feed;
+  }
+
+  #drop(chatId: string): void {
+    const entry = this.#feeds.get(chatId);
+    if (!entry) return;
+    clearTimeout(entry.linger);
+    this.#feeds.delete(chatId);
+    entry.feed.close();
+  }
+}

@@ -1,0 +1,82 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { ResetReason as ResetReasonCode, type MessageService, type SubscribeResponseSchema } from "@chat/proto";
+import { authorizeSubscribe, callingUser } from "../chat/access.js";
+import { validateSubscribe, type ChatLimits } from "../chat/rules.js";
+import type { LiveHub } from "./live-hub.js";
+import { chatMark, decodeResumeToken } from "./resume-token.js";
+import { Subscriber, type LiveEvent, type ResetReason } from "./subscriber.js";
+
+export interface SubscribeOptions {
+  /** Events queued for one subscription before its messages are dropped for resets (lagging). */
+  readonly queueLimit: number;
+  /** A heartbeat is sent after this long without another event. */
+  readonly heartbeatMs: number;
+}
+
+type Response = MessageInitShape<typeof SubscribeResponseSchema>;
+
+const resetCodes: Record<ResetReason, ResetReasonCode> = {
+  trimmed: ResetReasonCode.TRIMMED,
+  lagging: ResetReasonCode.LAGGING,
+  lost: ResetReasonCode.HISTORY_LOST,
+};
+
+const resetMessages: Record<ResetReason, string> = {
+  trimmed: "retention removed messages of this chat that had not been delivered yet; pull its history again",
+  lagging: "the subscriber fell too far behind and this chat's queued messages were dropped; pull its history again",
+  lost: "the chat's stored history no longer holds the last message delivered (lost in a Redis failover or restart); pull its history again",
+};
+
+function toResponse(event: LiveEvent, resumeToken: string): Response {
+  if (event.kind === "reset") {
+    const reset = { chat: event.chatId, reason: resetCodes[event.reason], message: resetMessages[event.reason] };
+    return { event: { case: "reset", value: reset }, resumeToken };
+  }
+  const { sendTime, sender, text } = event.message;
+  return { event: { case: "message", value: { chat: event.chatId, sendTime, sender, text } }, resumeToken };
+}
+
+/**
+ * Subscribe: the chat rules and access checks, then a Subscriber joined to every chat's
+ * feed (live-hub.ts). The first event (`ready`) goes out once every chat's start is fixed;
+ * a heartbeat follows every quiet `heartbeatMs`. The subscription ends when the caller
+ * goes away (the call's signal aborts).
+ */
+export function subscribeMethod(
+  hub: LiveHub,
+  { limits, requireUser }: { readonly limits: ChatLimits; readonly requireUser: boolean },
+  options: SubscribeOptions,
+): ServiceImpl<typeof MessageService>["subscribe"] {
+  return async function* subscribe(request, context) {
+    const query = validateSubscribe(request, limits);
+    authorizeSubscribe(
+      query.chats.map(({ chat }) => chat),
+      callingUser(context.requestHeader, requireUser),
+    );
+    const marks = request.resumeToken === "" ? new Map<bigint, bigint>() : decodeResumeToken(request.resumeToken);
+    const starts = query.chats.map(({ chat, cursor }) => {
+      const mark = marks.get(chatMark(chat.id));
+      return { chatId: chat.id, position: mark ?? (cursor > 0n ? cursor - 1n : undefined), resumed: mark !== undefined };
+    });
+    const subscriber = new Subscriber(options.queueLimit);
+    await hub.join(subscriber, starts);
+    try {
+      yield { event: { case: "ready", value: {} }, resumeToken: subscriber.resumeToken() };
+      for (;;) {
+        const next = await subscriber.next(context.signal, options.heartbeatMs).catch((error: unknown) => {
+          // The caller went away: nothing more to send, nothing to report.
+          if (context.signal.aborted) return "ended" as const;
+          throw error;
+        });
+        if (next === "ended") return;
+        yield next === "quiet" ? { event: { case: "heartbeat", value: {} } } : toResponse(next.event, next.resumeToken);
+      }
+    } finally {
+      hub.leave(
+        subscriber,
+        starts.map(({ chatId }) => chatId),
+      );
+    }
+  };
+}
