@@ -29,6 +29,13 @@ export interface EdgeConfig {
   readonly maxHeaderBytes: number;
   /** Most query parameters a request may carry. */
   readonly maxQueryParams: number;
+  /** Server-Sent Events (GET /api/events). */
+  readonly events: {
+    readonly heartbeatMs: number;
+    readonly retryMs: number;
+    readonly maxStreams: number;
+    readonly maxChats: number;
+  };
   /** Bearer-token authentication (AUTH_*). */
   readonly auth: AuthConfig;
   /** Per-user (or per-address) rate limits (RATE_LIMIT_*). */
@@ -54,6 +61,10 @@ const shape = {
   MAX_BODY_BYTES: envVar.integer(64 * 1024, 256, 16 * 1024 * 1024),
   MAX_HEADER_BYTES: envVar.integer(16 * 1024, 1024, 1024 * 1024),
   MAX_QUERY_PARAMS: envVar.integer(16, 1, 1_000),
+  SSE_HEARTBEAT_MS: envVar.integer(15_000, 1_000, 300_000).describe("an event stream with nothing to send gets a comment line this often, in milliseconds"),
+  SSE_RETRY_MS: envVar.integer(2_000, 100, 60_000).describe("reconnection delay suggested to event-stream clients (the retry: field), in milliseconds"),
+  MAX_STREAMS: envVar.integer(10_000, 1, 1_000_000).describe("event streams one edge process holds at once; more are refused with 503"),
+  MAX_SUBSCRIBE_CHATS: envVar.integer(100, 1, 1_000).describe("most chats one event stream may watch (the message service has the same limit)"),
 };
 
 /** Reads the edge's settings from the environment; throws ConfigError on a bad value. */
@@ -77,6 +88,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
     maxBodyBytes: vars.MAX_BODY_BYTES,
     maxHeaderBytes: vars.MAX_HEADER_BYTES,
     maxQueryParams: vars.MAX_QUERY_PARAMS,
+    events: {
+      heartbeatMs: vars.SSE_HEARTBEAT_MS,
+      retryMs: vars.SSE_RETRY_MS,
+      maxStreams: vars.MAX_STREAMS,
+      maxChats: vars.MAX_SUBSCRIBE_CHATS,
+    },
     auth: loadAuthConfig(env),
     rateLimit: loadRateLimitConfig(env),
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,

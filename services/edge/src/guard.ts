@@ -9,7 +9,7 @@ import { MemoryRateLimiter, type RateLimiter } from "./rate-limit/limiter.js";
 import { limitRequests } from "./rate-limit/limit-requests.js";
 import { RedisRateLimiter } from "./rate-limit/redis-limiter.js";
 
-export type ApiAction = "send" | "pull";
+export type ApiAction = "send" | "pull" | "events";
 export type Middleware = (ctx: Context, next: Next) => Promise<void>;
 
 /** What stands in front of each API action: authentication, then the rate limit. */
@@ -39,14 +39,18 @@ function openLimiter(config: RateLimitConfig, logger: Logger, errors: Counter): 
   });
 }
 
-function authenticationFor(auth: AuthConfig, logger: Logger): Middleware[] {
+/** The authentication of each action: event streams may carry the token as access_token (EventSource sets no headers). */
+function authenticationFor(auth: AuthConfig, logger: Logger): (action: ApiAction) => Middleware[] {
   if (auth.mode === "none") {
     logger.warn("authentication: off (AUTH_MODE=none); anyone may read and send as anyone");
-    return [];
+    return () => [];
   }
   const { issuer, audience, algorithms, keys } = auth;
   logger.info({ issuer, audience, algorithms, keys: keys.kind }, "authentication: bearer JWTs");
-  return [authenticate(createTokenVerifier(auth), logger)];
+  const verify = createTokenVerifier(auth);
+  const fromHeader = [authenticate(verify, logger)];
+  const fromHeaderOrQuery = [authenticate(verify, logger, { queryParameter: "access_token" })];
+  return (action) => (action === "events" ? fromHeaderOrQuery : fromHeader);
 }
 
 /** Builds the guard the configuration asks for; with everything off it adds nothing. */
@@ -58,7 +62,7 @@ export function createGuard(
   const authentication = authenticationFor(config.auth, logger);
   const rules = { send: config.rateLimit.send, pull: config.rateLimit.pull };
   if (rules.send === undefined && rules.pull === undefined) {
-    return { before: () => authentication, close: async () => {} };
+    return { before: authentication, close: async () => {} };
   }
   const decisions = new Counter({
     name: "rate_limit_decisions_total",
@@ -81,5 +85,7 @@ export function createGuard(
     send: rules.send ? [limitRequests("send", rules.send, options)] : [],
     pull: rules.pull ? [limitRequests("pull", rules.pull, options)] : [],
   };
-  return { before: (action) => [...authentication, ...limits[action]], close: () => limiter.close() };
+  // Opening an event stream is a read: it counts against the pull limit.
+  const limitsOf = (action: ApiAction) => limits[action === "events" ? "pull" : action];
+  return { before: (action) => [...authentication(action), ...limitsOf(action)], close: () => limiter.close() };
 }

@@ -13,6 +13,11 @@ import { createGuard } from "./guard.js";
 import { answerClientErrors } from "./http/client-errors.js";
 import type { EdgeConfig } from "./config.js";
 import { createMessageClient } from "./rpc/message-client.js";
+import { tracingClientInterceptor } from "@chat/runtime";
+import { eventsRoute } from "./events/events-route.js";
+import { createLiveClient } from "./events/live-client.js";
+import { OpenStreams } from "./events/open-streams.js";
+import { userHeaders } from "./api/routes.js";
 
 /** Starts the REST edge on the configured port; resolves once it accepts connections. */
 export async function start(
@@ -27,6 +32,13 @@ export async function start(
     connectionMaxAgeMs: config.rpcConnectionMaxAgeMs,
     sendBatchMax: config.rpcSendBatchMax,
   });
+  const live = createLiveClient({
+    baseUrl: config.messageServiceUrl,
+    interceptors: [tracingClientInterceptor()],
+    resumeWithinMs: config.retry.deadlineMs,
+  });
+  const streams = new OpenStreams(config.events.maxStreams);
+  const events = eventsRoute({ live, streams, sse: config.events, maxChats: config.events.maxChats, logger, userHeaders });
   let draining = false;
   const guard = createGuard(config, logger, registry);
   const app = createApp({
@@ -37,6 +49,8 @@ export async function start(
     maxInFlight: config.maxInFlight,
     maxBodyBytes: config.maxBodyBytes,
     maxQueryParams: config.maxQueryParams,
+    maxSubscribeChats: config.events.maxChats,
+    events,
     guard: guard.before,
     isDraining: () => draining,
   });
@@ -61,7 +75,12 @@ export async function start(
     url,
     async close() {
       draining = true;
+      // Event streams end spread over most of the drain window, so their clients reconnect
+      // (to other replicas) a few at a time rather than all at once.
+      const streamsEnded = streams.endAll(config.shutdownTimeoutMs * 0.8);
       await drainConnections({ listener: server, http1: server }, config.shutdownTimeoutMs);
+      await streamsEnded;
+      live.close();
       messages.close();
       await guard.close();
       await metrics.close();

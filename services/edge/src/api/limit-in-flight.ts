@@ -7,7 +7,9 @@ import { unavailable } from "./api-error.js";
  */
 export function limitInFlight(max: number) {
   let inFlight = 0;
-  return async (_ctx: Context, next: Next): Promise<void> => {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    // Event streams last for hours: they have a limit of their own (MAX_STREAMS).
+    if (ctx.path === "/api/events") return next();
     if (inFlight >= max) {
       throw unavailable("the server is overloaded; retry shortly");
     }
