@@ -41,11 +41,14 @@ export class ReloadingFile<T> {
     return this.#value;
   }
 
-  /** Starts a read when the last is older than maxAgeMs; resolves when it is done (undefined: none needed). */
-  refresh(): Promise<void> | undefined {
+  /**
+   * Starts a read when the last is older than maxAgeMs at `now`; resolves when it is done
+   * (undefined: none needed).
+   */
+  refresh(now: number = this.#now()): Promise<void> | undefined {
     if (this.#reading !== undefined) return this.#reading;
-    if (this.#now() - this.#readAt < this.#options.maxAgeMs) return undefined;
-    this.#readAt = this.#now();
+    if (now - this.#readAt < this.#options.maxAgeMs) return undefined;
+    this.#readAt = now;
     this.#reading = this.#read().finally(() => (this.#reading = undefined));
     return this.#reading;
   }

@@ -97,6 +97,17 @@ describe("caller authentication", () => {
     expect(refused.values.reduce((sum, value) => sum + value.value, 0)).toBe(2);
   });
 
+  it("refuses a tampered copy of a remembered assertion (same signature, another payload)", async () => {
+    const clock = { ms: start };
+    const { auth } = authenticator(clock);
+    const header = await assertion(clock, current);
+    await auth.check(header);
+    const [head, , signature] = header.split(".");
+    const payload = Buffer.from(JSON.stringify({ iss: "chat-edge", aud: "chat-message", iat: start / 1000, exp: start / 1000 + 3600 })).toString("base64url");
+    expect(await outcome(auth, `${head}.${payload}.${signature}`)).toMatchObject({ code: Code.Unauthenticated, message: expect.stringMatching(/invalid signature/) });
+    expect(auth.check(header)).toBeUndefined();
+  });
+
   it("stops accepting a remembered assertion at its expiry", async () => {
     const clock = { ms: start };
     const { auth } = authenticator(clock);

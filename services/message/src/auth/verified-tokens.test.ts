@@ -5,12 +5,12 @@ describe("VerifiedTokens", () => {
   it("holds a token until its expiry, not a millisecond longer", () => {
     let now = 1_000;
     const tokens = new VerifiedTokens({ now: () => now });
-    tokens.add("a", 61_000);
-    expect(tokens.has("a")).toBe(true);
+    tokens.add("h.p.a", 61_000);
+    expect(tokens.has("h.p.a")).toBe(true);
     now = 60_999;
-    expect(tokens.has("a")).toBe(true);
+    expect(tokens.has("h.p.a")).toBe(true);
     now = 61_000;
-    expect(tokens.has("a")).toBe(false);
+    expect(tokens.has("h.p.a")).toBe(false);
     expect(tokens.size).toBe(0);
     expect(tokens.has("never added")).toBe(false);
   });
@@ -44,6 +44,14 @@ describe("VerifiedTokens", () => {
     tokens.add("a", 100);
     tokens.add("c", 100);
     expect([tokens.has("a"), tokens.has("b"), tokens.has("c")]).toEqual([true, false, true]);
+  });
+
+  it("matches only the very token it verified, not another one ending in the same signature", () => {
+    const tokens = new VerifiedTokens({ now: () => 0 });
+    tokens.add("Bearer head.payload.signature", 100);
+    expect(tokens.has("Bearer head.payload.signature")).toBe(true);
+    expect(tokens.has("Bearer head.forged-payload.signature")).toBe(false);
+    expect(tokens.has("Bearer head.payload.signature")).toBe(true);
   });
 
   it("forgets everything on clear", () => {

@@ -1,3 +1,12 @@
+interface Entry {
+  readonly token: string;
+  readonly expiresAt: number;
+}
+
+// A compact JWS ends with its signature; hashing those 43 characters, not the whole token, is
+// what a lookup costs. A hit still compares the whole token, so no other token can match.
+const signatureOf = (token: string) => token.slice(token.lastIndexOf(".") + 1);
+
 /**
  * Assertions already verified, each until it expires, so a call whose assertion was seen
  * before costs a map lookup instead of an HMAC and a JWT parse. Bounded: when full, expired
@@ -5,7 +14,7 @@
  * key cannot fill it; the edge replicas hold one or two live assertions each.
  */
 export class VerifiedTokens {
-  readonly #expiresAt = new Map<string, number>();
+  readonly #entries = new Map<string, Entry>();
   readonly #maxEntries: number;
   readonly #now: () => number;
 
@@ -14,36 +23,38 @@ export class VerifiedTokens {
     this.#now = now;
   }
 
-  /** Whether `token` was verified and has not expired yet. */
-  has(token: string): boolean {
-    const expiresAt = this.#expiresAt.get(token);
-    if (expiresAt === undefined) return false;
-    if (this.#now() < expiresAt) return true;
-    this.#expiresAt.delete(token);
+  /** Whether `token` was verified and has not expired by `now` (ms since the epoch). */
+  has(token: string, now: number = this.#now()): boolean {
+    const signature = signatureOf(token);
+    const entry = this.#entries.get(signature);
+    if (entry === undefined || entry.token !== token) return false;
+    if (now < entry.expiresAt) return true;
+    this.#entries.delete(signature);
     return false;
   }
 
   /** Remembers a verified `token` until `expiresAt` (ms since the epoch). */
   add(token: string, expiresAt: number): void {
     if (expiresAt <= this.#now()) return;
-    this.#expiresAt.delete(token);
-    if (this.#expiresAt.size >= this.#maxEntries) this.#evict();
-    this.#expiresAt.set(token, expiresAt);
+    const signature = signatureOf(token);
+    this.#entries.delete(signature);
+    if (this.#entries.size >= this.#maxEntries) this.#evict();
+    this.#entries.set(signature, { token, expiresAt });
   }
 
   /** Forgets every token, e.g. when the accepted keys change. */
   clear(): void {
-    this.#expiresAt.clear();
+    this.#entries.clear();
   }
 
   get size(): number {
-    return this.#expiresAt.size;
+    return this.#entries.size;
   }
 
   #evict(): void {
     const now = this.#now();
-    for (const [token, expiresAt] of this.#expiresAt) if (expiresAt <= now) this.#expiresAt.delete(token);
+    for (const [signature, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(signature);
     // Map iteration follows insertion order: the first key is the oldest.
-    if (this.#expiresAt.size >= this.#maxEntries) this.#expiresAt.delete(this.#expiresAt.keys().next().value!);
+    if (this.#entries.size >= this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
   }
 }
