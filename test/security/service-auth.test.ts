@@ -86,6 +86,8 @@ describe("a message service that requires the edge's credential", () => {
       };
       expect({ credential, codes }).toEqual({ credential, codes: { send: Code.Unauthenticated, pull: Code.Unauthenticated, sendBatch: Code.Unauthenticated } });
     }
+    // A refusal is the caller's doing: nothing for the service's error log.
+    expect(message.logs.filter((line) => Number(line.level) >= 50)).toEqual([]);
     // The edge's credential works on this same transport, and shows nothing was stored.
     const edge = { authorization: await signedAssertion(accepted) };
     expect((await client.pull({ chat }, { headers: { ...edge, "chat-user": encodeChatUser(carol) } })).messages).toEqual([]);

@@ -74,52 +74,60 @@ function keySetOf(config: CallerAuthConfig, logger: Logger, onChange: () => void
   });
 }
 
+function countersOf(registry: Registry) {
+  return {
+    accepted: new Counter({
+      name: "caller_credentials_verified_total",
+      help: "Caller assertions the message service verified (first use of each), by the kid of the key that signed them.",
+      labelNames: ["key_id"],
+      registers: [registry],
+    }),
+    refused: new Counter({
+      name: "caller_credentials_refused_total",
+      help: "Calls the message service refused as not coming from the edge, by reason.",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+  };
+}
+
+const verifyOptions = {
+  algorithms: [serviceCredential.algorithm],
+  issuer: serviceCredential.issuer,
+  audience: serviceCredential.audience,
+  requiredClaims: ["iat", "exp"],
+  maxTokenAge: maxAgeSeconds,
+  clockTolerance: clockToleranceSeconds,
+};
+
 export function createCallerAuthenticator(config: CallerAuthConfig, { logger, registry, now = Date.now }: CallerAuthDeps): CallerAuthenticator {
   const verified = new VerifiedTokens({ now });
   const keys = keySetOf(config, logger, () => verified.clear(), now);
-  const accepted = new Counter({
-    name: "caller_credentials_verified_total",
-    help: "Caller assertions the message service verified (first use of each), by the kid of the key that signed them.",
-    labelNames: ["key_id"],
-    registers: [registry],
-  });
-  const refused = new Counter({
-    name: "caller_credentials_refused_total",
-    help: "Calls the message service refused as not coming from the edge, by reason.",
-    labelNames: ["reason"],
-    registers: [registry],
-  });
-  const refuse = (reason: Reason, cause?: unknown) => {
-    refused.inc({ reason });
-    return Promise.reject(new ConnectError(explanations[reason], Code.Unauthenticated, undefined, undefined, cause));
+  const counters = countersOf(registry);
+  // No cause attached: a refusal is the caller's doing, not an error of this service to log.
+  const refuse = (reason: Reason) => {
+    counters.refused.inc({ reason });
+    return Promise.reject(new ConnectError(explanations[reason], Code.Unauthenticated));
   };
   const keyFor: JWTVerifyGetKey = (header) => {
     const key = keys.current.find((candidate) => candidate.id === header.kid);
     if (key === undefined) throw new UnknownKey();
     return key.secret;
   };
-  const options = {
-    algorithms: [serviceCredential.algorithm],
-    issuer: serviceCredential.issuer,
-    audience: serviceCredential.audience,
-    requiredClaims: ["iat", "exp"],
-    maxTokenAge: maxAgeSeconds,
-    clockTolerance: clockToleranceSeconds,
-  };
 
   const verify = async (authorization: string, token: string): Promise<void> => {
     let result;
     try {
-      result = await jwtVerify(token, keyFor, { ...options, currentDate: new Date(now()) });
+      result = await jwtVerify(token, keyFor, { ...verifyOptions, currentDate: new Date(now()) });
     } catch (error) {
-      return refuse(reasonOf(error), error);
+      return refuse(reasonOf(error));
     }
     const { exp, iat } = result.payload as { exp: number; iat: number };
     // The clock tolerance is for an iat a little ahead of this clock; expiry is kept to the second.
     const expiresAt = Math.min(exp, iat + maxAgeSeconds) * 1000;
     if (expiresAt <= now()) return refuse("expired");
     verified.add(authorization, expiresAt);
-    accepted.inc({ key_id: result.protectedHeader.kid ?? "" });
+    counters.accepted.inc({ key_id: result.protectedHeader.kid ?? "" });
   };
 
   return {
