@@ -26,6 +26,19 @@ run: build ## Run the edge (:8080) and the message service (:8081); in-memory st
 	  node --import ./services/edge/dist/instrumentation.js services/edge/dist/main.js & \
 	wait
 
+# With AUTH_MODE=jwt the message service authenticates the edge's calls: both processes get
+# one development key (kid=base64url, made once; .tmp/ is not committed).
+SERVICE_AUTH_DEV_KEY := .tmp/service-auth-dev-key
+ifeq ($(AUTH_MODE),jwt)
+run: $(SERVICE_AUTH_DEV_KEY)
+run: export SERVICE_AUTH_KEYS_FILE := $(SERVICE_AUTH_DEV_KEY)
+run: export SERVICE_AUTH_KEY_FILE := $(SERVICE_AUTH_DEV_KEY)
+endif
+
+$(SERVICE_AUTH_DEV_KEY):
+	@mkdir -p $(@D) && umask 077 && \
+	node -e "process.stdout.write('dev=' + require('node:crypto').randomBytes(32).toString('base64url') + '\n')" > $@
+
 generate: install ## Regenerate TypeScript from proto/ with buf
 	npx buf generate
 

@@ -22,3 +22,5 @@ export {
   type RedisAccess,
   type RedisTarget,
 } from "./redis-env.js";
+export { ReloadingFile, type ReloadingFileOptions } from "./reloading-file.js";
+export { parseServiceKey, parseServiceKeys, sameServiceKeys, serviceCredential, type ServiceKey } from "./service-keys.js";

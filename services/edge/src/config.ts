@@ -1,6 +1,7 @@
 import type { RetryPolicy } from "./rpc/retry.js";
 import { loadAuthConfig, type AuthConfig } from "./auth/config.js";
 import { loadRateLimitConfig, type RateLimitConfig } from "./rate-limit/config.js";
+import { loadServiceCredentialConfig, type ServiceCredentialConfig } from "./rpc/credential-config.js";
 import { envVar, readEnv, serviceEnvShape, type LogFormat, type LogLevel } from "@chat/runtime";
 
 export interface EdgeConfig {
@@ -31,6 +32,8 @@ export interface EdgeConfig {
   readonly maxQueryParams: number;
   /** Bearer-token authentication (AUTH_*). */
   readonly auth: AuthConfig;
+  /** The key that signs calls to the message service (SERVICE_AUTH_KEY*); undefined: calls carry no credential. */
+  readonly serviceCredential: ServiceCredentialConfig | undefined;
   /** Per-user (or per-address) rate limits (RATE_LIMIT_*). */
   readonly rateLimit: RateLimitConfig;
   readonly shutdownTimeoutMs: number;
@@ -78,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
     maxHeaderBytes: vars.MAX_HEADER_BYTES,
     maxQueryParams: vars.MAX_QUERY_PARAMS,
     auth: loadAuthConfig(env),
+    serviceCredential: loadServiceCredentialConfig(env),
     rateLimit: loadRateLimitConfig(env),
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
     metricsPort: vars.METRICS_PORT,

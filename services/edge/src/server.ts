@@ -13,6 +13,7 @@ import { createGuard } from "./guard.js";
 import { answerClientErrors } from "./http/client-errors.js";
 import type { EdgeConfig } from "./config.js";
 import { createMessageClient } from "./rpc/message-client.js";
+import { attachServiceCredential, createServiceCredential } from "./rpc/service-credential.js";
 
 /** Starts the REST edge on the configured port; resolves once it accepts connections. */
 export async function start(
@@ -26,7 +27,11 @@ export async function start(
     maxSockets: config.rpcMaxSockets,
     connectionMaxAgeMs: config.rpcConnectionMaxAgeMs,
     sendBatchMax: config.rpcSendBatchMax,
+    callInterceptors: config.serviceCredential ? [attachServiceCredential(createServiceCredential(config.serviceCredential, logger))] : [],
   });
+  if (config.auth.mode === "jwt" && !config.serviceCredential) {
+    logger.warn("AUTH_MODE=jwt without SERVICE_AUTH_KEY: the message service cannot tell this edge's calls from anyone else's");
+  }
   let draining = false;
   const guard = createGuard(config, logger, registry);
   const app = createApp({

@@ -2,6 +2,7 @@ import { envVar, readEnv, serviceEnvShape, redisAccessFrom, redisEnvShape, redis
 import type { LogFormat, LogLevel, RedisAccess, RedisTarget } from "@chat/runtime";
 import type { ChatLimits } from "./chat/rules.js";
 import type { Retention } from "./store/retention.js";
+import { loadCallerAuthConfig, type CallerAuthConfig } from "./auth/config.js";
 
 export interface MessageServiceConfig {
   readonly host: string;
@@ -12,6 +13,8 @@ export interface MessageServiceConfig {
   readonly redisAccess: RedisAccess;
   /** Refuse calls without an authenticated user from the edge (AUTH_REQUIRE_USER=true). */
   readonly requireUser: boolean;
+  /** Proof that a call comes from the edge (SERVICE_AUTH_*); undefined: any caller is believed. */
+  readonly callerAuth: CallerAuthConfig | undefined;
   readonly redisCommandTimeoutMs: number;
   /** Replicas that must confirm each write (WAIT) before a send succeeds; 0 = primary only. */
   readonly redisWaitReplicas: number;
@@ -63,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessageService
     storage: redisTargetFrom(vars) ?? { kind: "memory" },
     redisAccess: redisAccessFrom(vars),
     requireUser: vars.AUTH_REQUIRE_USER === "true",
+    callerAuth: loadCallerAuthConfig(env),
     redisCommandTimeoutMs: vars.REDIS_COMMAND_TIMEOUT_MS,
     redisWaitReplicas: vars.REDIS_WAIT_REPLICAS,
     redisWaitTimeoutMs: vars.REDIS_WAIT_TIMEOUT_MS,
