@@ -30,7 +30,7 @@ it("loses and duplicates nothing when a message service replica is killed mid-lo
     maxMessages: 20_000,
     done: () => killedAt > 0 && Date.now() - killedAt > 4_000,
   });
-  await waitForStored(edge.url, chat, 200);
+  await waitForStored(edge.url, chat, 200, load);
   // No drain, no goodbye: in-flight calls on the killed replica lose their responses.
   replicas[0]!.process.kill("SIGKILL");
   killedAt = Date.now();
