@@ -10,6 +10,8 @@ import { bearer, signToken, testAudience, testIssuer, testSecret } from "../supp
 
 // Cases per property: a bounded number in `make test`, more with `make fuzz` (FUZZ_RUNS).
 const numRuns = Number(process.env.FUZZ_RUNS ?? 200);
+// Zero runs would pass every property without sending anything.
+if (!Number.isInteger(numRuns) || numRuns < 1) throw new Error(`FUZZ_RUNS must be a whole number of at least 1, not ${process.env.FUZZ_RUNS}`);
 const seed = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 const runs = { numRuns, ...(seed === undefined ? {} : { seed }) };
 const timeout = 60_000 + numRuns * 200;
