@@ -24,6 +24,7 @@ const describeSeries = (name: string, labels: Record<string, string>) =>
   `${name}{${Object.entries(labels).map(([key, value]) => `${key}=${JSON.stringify(value)}`).join(",")}}`;
 
 async function matching(metricsUrl: string, name: string, labels: Record<string, string>) {
+  if (metricsUrl === "") throw new Error(`no metrics URL to read ${name} from: the service logged no "metrics listening" line`);
   const reply = await fetch(metricsUrl);
   if (reply.status !== 200) throw new Error(`GET ${metricsUrl} answered ${reply.status}`);
   const all = parse(await reply.text()).filter((series) => series.name === name);
