@@ -168,7 +168,11 @@ describe("trace export settings", () => {
   });
 
   it("exports nothing and prints nothing about exports when no endpoint is set", async () => {
-    const stack = await startStack({});
+    // Export failures are silent unless the SDK is asked to print its errors: ask, and make
+    // exports quick to start and to fail, so an exporter aimed at the default endpoint
+    // (localhost:4318, where nothing listens here) prints its failure by the time it stops.
+    const env = { OTEL_LOG_LEVEL: "error", OTEL_BSP_SCHEDULE_DELAY: "50", OTEL_EXPORTER_OTLP_TIMEOUT: "1000" };
+    const stack = await startStack(env, env);
     const api = restClient(stack.edge.url);
     try {
       const { traceId, header } = newTraceparent();
