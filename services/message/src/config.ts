@@ -53,7 +53,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessageService
     limits: {
       maxTextLength: vars.MAX_TEXT_LENGTH,
       maxMemberIdLength: vars.MAX_MEMBER_ID_LENGTH,
-      maxClientMessageIdLength: 128,
       defaultPullLimit: 10,
       maxPullLimit: vars.MAX_PULL_LIMIT,
       idempotencyTtlSeconds: vars.IDEMPOTENCY_TTL_SECONDS,

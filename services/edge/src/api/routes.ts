@@ -3,10 +3,10 @@ import type { Message } from "@chat/proto";
 import { chatUserHeader, encodeChatUser } from "@chat/proto";
 import type { Context } from "koa";
 import type { ApiAction, Middleware } from "../guard.js";
-import { randomUUID } from "node:crypto";
 import type { MessageClient } from "../rpc/message-client.js";
 import { withRetries, type RetryPolicy } from "../rpc/retry.js";
-import { ApiError, invalidArgument } from "./api-error.js";
+import { ApiError } from "./api-error.js";
+import { clientKey, idempotencyKey, keyConflict } from "./idempotency-key.js";
 import { readFields } from "./request-fields.js";
 import { parsePull, parseSend, pullFields, sendFields } from "./schemas.js";
 
@@ -30,22 +30,6 @@ function toJson(message: Message | undefined) {
   };
 }
 
-// Keys the edge makes only to retry its own calls need to outlive those retries, not a day.
-const edgeKeyTtlSeconds = 300;
-
-/**
- * The client's idempotency key, or one made here when retries are on, so a retry after a
- * lost response cannot store the message twice.
- */
-function idempotencyKey(header: string, fromBody: string | undefined, retries: boolean) {
-  if (header !== "" && fromBody !== undefined && header !== fromBody) {
-    throw invalidArgument("Idempotency-Key header and client_message_id differ; send one of them");
-  }
-  const fromClient = fromBody ?? header;
-  if (fromClient !== "" || !retries) return { clientMessageId: fromClient, idempotencyTtlSeconds: 0 };
-  return { clientMessageId: `edge:${randomUUID()}`, idempotencyTtlSeconds: edgeKeyTtlSeconds };
-}
-
 /** Call headers carrying the authenticated user, for the message service to enforce access. */
 function userHeaders(ctx: Context): Record<string, string> | undefined {
   const user = ctx.state.user as string | undefined;
@@ -64,14 +48,14 @@ export function apiRoutes(deps: ApiDeps): Router {
 
   router.post("/api/send", ...guard("send"), async (ctx) => {
     const input = parseSend(await readFields(ctx, sendFields, deps.maxBodyBytes));
-    const request = {
-      chat: input.chat,
-      text: input.text,
-      sender: input.sender,
-      ...idempotencyKey(ctx.get("idempotency-key"), input.client_message_id, retries),
-    };
+    const client = clientKey(ctx.get("idempotency-key"), input.client_message_id);
+    const request = { chat: input.chat, text: input.text, sender: input.sender, ...idempotencyKey(client, retries) };
     const headers = userHeaders(ctx);
-    const { message } = await withRetries(deps.retry, (timeoutMs) => deps.messages.send(request, { timeoutMs, headers }));
+    const { message } = await withRetries(deps.retry, (timeoutMs) => deps.messages.send(request, { timeoutMs, headers })).catch(
+      (error: unknown) => {
+        throw keyConflict(client, error);
+      },
+    );
     ctx.body = { status: "success", message: toJson(message) };
   });
 

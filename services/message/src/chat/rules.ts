@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { idempotencyKeyProblem } from "@chat/proto";
 
 /** Limits that bound what a client may send or ask for. */
 export interface ChatLimits {
@@ -6,8 +7,6 @@ export interface ChatLimits {
   readonly maxMemberIdLength: number;
   /** Longest message text, in Unicode code points. */
   readonly maxTextLength: number;
-  /** Longest client_message_id, in Unicode code points. */
-  readonly maxClientMessageIdLength: number;
   /** Page size used when a pull asks for 0 (or omits limit). */
   readonly defaultPullLimit: number;
   /** Largest page a pull returns; larger requests are capped to it. */
@@ -19,7 +18,6 @@ export interface ChatLimits {
 export const defaultChatLimits: ChatLimits = {
   maxMemberIdLength: 64,
   maxTextLength: 4096,
-  maxClientMessageIdLength: 128,
   defaultPullLimit: 10,
   maxPullLimit: 100,
   idempotencyTtlSeconds: 86_400,
@@ -52,7 +50,6 @@ export interface PullQuery {
 // stored byte-exact; ":" separates the two members.
 const forbiddenInMemberId = /[:\p{Cc}\p{Cf}\p{Z}\p{Cs}]/u;
 const loneSurrogate = /\p{Cs}/u;
-const controlCharacter = /[\p{Cc}\p{Cs}]/u;
 
 function invalid(message: string): ConnectError {
   return new ConnectError(message, Code.InvalidArgument);
@@ -107,12 +104,9 @@ export function validateSend(
     throw invalid("text contains an unpaired UTF-16 surrogate; send valid Unicode");
   }
   const clientMessageId = request.clientMessageId;
-  if (codePoints(clientMessageId) > limits.maxClientMessageIdLength) {
-    throw invalid(`client_message_id is longer than ${limits.maxClientMessageIdLength} characters`);
-  }
-  if (controlCharacter.test(clientMessageId)) {
-    throw invalid("client_message_id must not contain control characters or unpaired surrogates");
-  }
+  // The rule the edge applies to the Idempotency-Key header too (@chat/proto).
+  const keyProblem = idempotencyKeyProblem(clientMessageId);
+  if (keyProblem !== undefined) throw invalid(`client_message_id ${keyProblem}`);
   const ttl = request.idempotencyTtlSeconds ?? 0;
   if (ttl < 0) throw invalid("idempotency_ttl_seconds must be 0 (the default) or more");
   const idempotencyTtlSeconds = ttl === 0 ? limits.idempotencyTtlSeconds : Math.min(ttl, limits.idempotencyTtlSeconds);
