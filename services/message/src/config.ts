@@ -1,5 +1,5 @@
 import { envVar, readEnv, serviceEnvShape, redisAccessFrom, redisEnvShape, redisTargetFrom } from "@chat/runtime";
-import type { LogFormat, LogLevel, RedisAccess, RedisTarget } from "@chat/runtime";
+import type { EnvSection, LogFormat, LogLevel, RedisAccess, RedisTarget } from "@chat/runtime";
 import type { ChatLimits } from "./chat/rules.js";
 
 export interface MessageServiceConfig {
@@ -24,19 +24,38 @@ export interface MessageServiceConfig {
   readonly logFormat: LogFormat;
 }
 
-const shape = {
+const serviceShape = {
   ...serviceEnvShape({ port: 8081, metricsPort: 9465 }),
-  ...redisEnvShape,
-  AUTH_REQUIRE_USER: envVar.oneOf(["true", "false"], "false"),
-  REDIS_COMMAND_TIMEOUT_MS: envVar.integer(1_000, 10, 60_000),
-  REDIS_WAIT_REPLICAS: envVar.integer(0, 0, 16),
-  REDIS_WAIT_TIMEOUT_MS: envVar.integer(500, 1, 60_000),
-  IDEMPOTENCY_TTL_SECONDS: envVar.integer(86_400, 60, 30 * 86_400),
-  MAX_TEXT_LENGTH: envVar.integer(4_096, 1, 1_000_000),
-  MAX_MEMBER_ID_LENGTH: envVar.integer(64, 1, 1_024),
-  MAX_PULL_LIMIT: envVar.integer(100, 1, 10_000),
-  MAX_IN_FLIGHT: envVar.integer(4_096, 1, 1_000_000),
+  AUTH_REQUIRE_USER: envVar
+    .oneOf(["true", "false"], "false")
+    .describe("`true` refuses calls that carry no user authenticated by the edge (production, with the edge's AUTH_MODE=jwt)"),
+  REDIS_COMMAND_TIMEOUT_MS: envVar
+    .integer(1_000, 10, 60_000)
+    .describe("longest wait for Redis per call, in milliseconds; then the call fails as retryable (503)"),
+  REDIS_WAIT_REPLICAS: envVar
+    .integer(0, 0, 16)
+    .describe("replicas that must confirm each write (`WAIT`) before a send succeeds; 0 trusts the primary alone"),
+  REDIS_WAIT_TIMEOUT_MS: envVar
+    .integer(500, 1, 60_000)
+    .describe("how long a send waits for that confirmation, in milliseconds; then it fails as retryable (503)"),
+  IDEMPOTENCY_TTL_SECONDS: envVar
+    .integer(86_400, 60, 30 * 86_400)
+    .describe("how long a client's idempotency key is remembered, in seconds"),
+  MAX_TEXT_LENGTH: envVar.integer(4_096, 1, 1_000_000).describe("longest message text, in characters (code points)"),
+  MAX_MEMBER_ID_LENGTH: envVar.integer(64, 1, 1_024).describe("longest member id, in characters (code points)"),
+  MAX_PULL_LIMIT: envVar.integer(100, 1, 10_000).describe("largest page a pull returns; larger limits are capped to it"),
+  MAX_IN_FLIGHT: envVar
+    .integer(4_096, 1, 1_000_000)
+    .describe("RPCs served at once; more are refused at once as Unavailable"),
 };
+
+const shape = { ...serviceShape, ...redisEnvShape };
+
+/** Every variable the message service reads, by topic: the source of its generated configuration reference. */
+export const messageEnvReference: readonly EnvSection[] = [
+  { title: "Message service", shape: serviceShape },
+  { title: "Redis (unset: the in-memory engine)", shape: redisEnvShape },
+];
 
 /** Reads the message service's settings from the environment; throws ConfigError on a bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessageServiceConfig {
