@@ -50,8 +50,8 @@ endef
 run: build ## Run the edge (:8080) and the message service (:8081); in-memory storage unless REDIS_URL or REDIS_CLUSTER_NODES is set
 	@$(run-stack)
 
-run-auth: RUN_EDGE_ENV += $(DEV_AUTH_ENV)
-run-auth: RUN_MESSAGE_ENV += AUTH_REQUIRE_USER=true
+run-auth: override RUN_EDGE_ENV += $(DEV_AUTH_ENV)
+run-auth: override RUN_MESSAGE_ENV += AUTH_REQUIRE_USER=true
 run-auth: build $(DEV_JWT_SECRET) ## Same as run, with bearer JWTs required (AUTH_MODE=jwt, a development secret); see make token
 	@$(run-stack)
 
