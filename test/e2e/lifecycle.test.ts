@@ -132,7 +132,8 @@ describe("log format", () => {
       await waitFor("the listening line", () => output.includes("message service listening"));
       const line = output.split("\n").find((text) => text.includes("message service listening"))!;
       expect(() => JSON.parse(line)).toThrow();
-      expect(line).toMatch(/INFO/);
+      // One line per event: level, process name, message, then the fields.
+      expect(line).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(chat-message\): message service listening \{"url":"http:\/\/127\.0\.0\.1:\d+","storage":"memory","callerAuth":"off"\}$/);
     } finally {
       child.kill("SIGTERM");
     }

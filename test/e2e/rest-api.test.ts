@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startStack, type Stack } from "../harness/services.js";
 import { restClient, type HttpReply, type RestClient } from "../support/http.js";
 import { uniqueChat } from "../support/ids.js";
+import { parseRawResponse, rawExchange } from "../support/raw-http.js";
 
 let stack: Stack;
 let api: RestClient;
@@ -104,6 +105,39 @@ describe("REST API against real processes and a real Redis", () => {
       headers: { "idempotency-key": "b" },
     });
     expectError(conflicting, 400, "invalid_argument", /differ/);
+  });
+
+  it("names the Idempotency-Key header when the key a client sent there is refused or reused", async () => {
+    const { chat, a } = uniqueChat();
+    const body = JSON.stringify({ chat, text: "hi", sender: a });
+    // curl sends a header typed as "5f1c…" as its UTF-8 bytes; Node reads them as latin1.
+    const head = `POST /api/send HTTP/1.1\r\nhost: test\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nidempotency-key: `;
+    const raw = Buffer.concat([Buffer.from(head), Buffer.from("5f1c…", "utf8"), Buffer.from(`\r\n\r\n${body}`)]);
+    const refused = parseRawResponse(await rawExchange(stack.edge.url, raw));
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual({
+      error: {
+        code: "invalid_argument",
+        message: "Idempotency-Key header may contain only visible ASCII characters (letters, digits and punctuation; no spaces), e.g. a UUID",
+      },
+    });
+
+    await api.call("POST", "/api/send", { json: { chat, text: "first", sender: a }, headers: { "idempotency-key": "k-1" } });
+    const reused = await api.call("POST", "/api/send", { json: { chat, text: "second", sender: a }, headers: { "idempotency-key": "k-1" } });
+    expectError(reused, 409, "already_exists", /^Idempotency-Key "k-1" was already used for a different message/);
+    const pulled = await api.call("GET", "/api/pull", { json: { chat } });
+    expect(pulled.body.messages.map((m: { text: string }) => m.text)).toEqual(["first"]);
+  });
+
+  it("applies the same key rule to client_message_id in a body, naming that field", async () => {
+    const { chat, a } = uniqueChat();
+    for (const key of ["5f1cé", "a b", "x".repeat(129)]) {
+      const reply = await api.call("POST", "/api/send", { json: { chat, text: "hi", sender: a, client_message_id: key } });
+      expectError(reply, 400, "invalid_argument", /^client_message_id (may contain only visible ASCII|is longer than 128)/);
+    }
+    const accepted = await api.call("POST", "/api/send", { json: { chat, text: "hi", sender: a, client_message_id: "5f1c-e" } });
+    expect(accepted.status).toBe(200);
+    expect((await api.call("GET", "/api/pull", { json: { chat } })).body.messages).toHaveLength(1);
   });
 
   describe("bad input gets a 4xx that says what to fix, and stores nothing", () => {

@@ -177,9 +177,14 @@ describe("trace export settings", () => {
     try {
       const { traceId, header } = newTraceparent();
       await api.call("GET", "/ping", { headers: { traceparent: header } });
-      // Spans still exist, so log lines keep the caller's trace id.
+      // No spans are recorded, but incoming context flows on: log lines keep the caller's trace id.
       const line = await waitFor("the request's log line", () => stack.edge.logs.find((entry) => entry.msg === "request"));
       expect(line.trace_id).toBe(traceId);
+      // Without a caller's trace there is no id to log, rather than one of zeros.
+      await api.call("GET", "/ping");
+      const untraced = await waitFor("the second request's log line", () => stack.edge.logs.filter((entry) => entry.msg === "request")[1]);
+      expect(untraced).not.toHaveProperty("trace_id");
+      expect(untraced).not.toHaveProperty("span_id");
     } finally {
       await api.close();
       await stack.stop();

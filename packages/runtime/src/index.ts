@@ -1,4 +1,4 @@
-export { ConfigError, envVar, readEnv, serviceEnvShape } from "./env.js";
+export { ConfigError, envVar, readEnv, serviceEnvShape, type EnvSection } from "./env.js";
 export { createLogger, type LogFormat, type LogLevel, type Logger } from "./logger.js";
 export { createMetricsRegistry, startMetricsServer } from "./metrics.js";
 export { httpStatusOfCode, rpcCodeName } from "./rpc-codes.js";

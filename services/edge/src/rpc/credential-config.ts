@@ -7,7 +7,7 @@ export interface ServiceCredentialConfig {
   readonly file: string | undefined;
 }
 
-const shape = {
+export const serviceCredentialEnvShape = {
   SERVICE_AUTH_KEY: envVar
     .optionalText()
     .describe("kid=base64url-secret the edge signs its calls to the message service with; one of the service's SERVICE_AUTH_KEYS"),
@@ -16,7 +16,7 @@ const shape = {
 
 /** The edge's signing key; undefined when none is set (calls carry no credential). */
 export function loadServiceCredentialConfig(env: NodeJS.ProcessEnv = process.env): ServiceCredentialConfig | undefined {
-  const vars = readEnv(shape, env);
+  const vars = readEnv(serviceCredentialEnvShape, env);
   const text = readSecret("SERVICE_AUTH_KEY", vars.SERVICE_AUTH_KEY, vars.SERVICE_AUTH_KEY_FILE);
   if (text === undefined) return undefined;
   const variable = vars.SERVICE_AUTH_KEY_FILE === undefined ? "SERVICE_AUTH_KEY" : `SERVICE_AUTH_KEY_FILE=${JSON.stringify(vars.SERVICE_AUTH_KEY_FILE)}`;

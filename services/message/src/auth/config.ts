@@ -15,7 +15,7 @@ export interface CallerAuthConfig {
   readonly mode: "required" | "optional";
 }
 
-const shape = {
+export const callerAuthEnvShape = {
   SERVICE_AUTH_KEYS: envVar
     .optionalText()
     .describe("keys the edge's call assertions may be signed with, kid=base64url-secret entries (32+ bytes each); setting them turns caller authentication on"),
@@ -28,7 +28,7 @@ const shape = {
 
 /** Caller authentication settings; undefined when no keys are set (authentication off). */
 export function loadCallerAuthConfig(env: NodeJS.ProcessEnv = process.env): CallerAuthConfig | undefined {
-  const vars = readEnv(shape, env);
+  const vars = readEnv(callerAuthEnvShape, env);
   const text = readSecret("SERVICE_AUTH_KEYS", vars.SERVICE_AUTH_KEYS, vars.SERVICE_AUTH_KEYS_FILE);
   if (text === undefined) {
     if (vars.SERVICE_AUTH_MODE !== undefined) {
