@@ -4,8 +4,22 @@ SHELL := /bin/bash
 
 EDGE_PORT ?= 8080
 MESSAGE_PORT ?= 8081
+EDGE_METRICS_PORT ?= 9464
+MESSAGE_METRICS_PORT ?= 9465
 
-.PHONY: help install build run test test-only generate check-generated lint-proto
+# Extra environment of the processes `make run` starts: both of them, or one.
+RUN_ENV ?=
+RUN_EDGE_ENV ?=
+RUN_MESSAGE_ENV ?=
+
+# `make run-auth` and `make token`: a development HS256 secret, made on first use, kept in .tmp/ (gitignored).
+DEV_JWT_SECRET ?= .tmp/dev-jwt-secret
+DEV_AUTH_ENV = AUTH_MODE=jwt AUTH_JWT_SECRET_FILE=$(DEV_JWT_SECRET) AUTH_ISSUER=chat-dev AUTH_AUDIENCE=chat-api
+# The key the edge signs its calls to the message service with under AUTH_MODE=jwt (both read it).
+SERVICE_AUTH_DEV_KEY := .tmp/service-auth-dev-key
+SERVICE_AUTH_DEV_ENV = SERVICE_AUTH_KEYS_FILE=$(SERVICE_AUTH_DEV_KEY) SERVICE_AUTH_KEY_FILE=$(SERVICE_AUTH_DEV_KEY)
+
+.PHONY: help install build run run-auth token docs test test-only generate check-generated lint-proto
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -19,12 +33,53 @@ install: node_modules/.package-lock.json ## Install dependencies (npm ci)
 build: install ## Compile every workspace package to dist/
 	npm run build
 
+# Starts the message service, then the edge; Ctrl-C or SIGTERM stops both (each drains and
+# exits 0), and when one of them ends the other is stopped too. A process that Ctrl-C reaches
+# before its signal handlers are in place dies of SIGINT (status 130): a stop, not a failure.
+# Pretty logs on a terminal.
+define run-stack
+if [[ -t 1 ]]; then format=$${LOG_FORMAT:-pretty}; else format=$${LOG_FORMAT:-json}; fi; \
+stop() { kill -TERM $$message $$edge 2>/dev/null; wait; }; \
+trap 'stop; exit 0' INT TERM; \
+env LOG_FORMAT=$$format PORT=$(MESSAGE_PORT) METRICS_PORT=$(MESSAGE_METRICS_PORT) $(RUN_ENV) $(RUN_MESSAGE_ENV) \
+  node --import ./services/message/dist/instrumentation.js services/message/dist/main.js & message=$$!; \
+env LOG_FORMAT=$$format PORT=$(EDGE_PORT) METRICS_PORT=$(EDGE_METRICS_PORT) MESSAGE_SERVICE_URL=http://127.0.0.1:$(MESSAGE_PORT) \
+  $(RUN_ENV) $(RUN_EDGE_ENV) node --import ./services/edge/dist/instrumentation.js services/edge/dist/main.js & edge=$$!; \
+echo "edge (the REST API) on http://localhost:$(EDGE_PORT), message service on :$(MESSAGE_PORT). Try it from a second terminal; Ctrl-C stops both."; \
+wait -n; status=$$?; stop; \
+case $$status in 130|143) exit 0;; *) exit $$status;; esac
+endef
+
 run: build ## Run the edge (:8080) and the message service (:8081); in-memory storage unless REDIS_URL or REDIS_CLUSTER_NODES is set
-	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM; \
-	PORT=$(MESSAGE_PORT) node --import ./services/message/dist/instrumentation.js services/message/dist/main.js & \
-	PORT=$(EDGE_PORT) MESSAGE_SERVICE_URL=http://127.0.0.1:$(MESSAGE_PORT) \
-	  node --import ./services/edge/dist/instrumentation.js services/edge/dist/main.js & \
-	wait
+	@$(run-stack)
+
+run-auth: override RUN_EDGE_ENV += $(DEV_AUTH_ENV)
+run-auth: override RUN_MESSAGE_ENV += AUTH_REQUIRE_USER=true
+run-auth: override RUN_ENV += $(SERVICE_AUTH_DEV_ENV)
+run-auth: build $(DEV_JWT_SECRET) $(SERVICE_AUTH_DEV_KEY) ## Same as run, with bearer JWTs required (AUTH_MODE=jwt, a development secret); see make token
+	@$(run-stack)
+
+token: install $(DEV_JWT_SECRET) ## Print a development JWT that make run-auth accepts: make -s token USER=alice
+	@env $(DEV_AUTH_ENV) npx tsx services/edge/scripts/dev-token.ts "$(USER)"
+
+$(DEV_JWT_SECRET):
+	@mkdir -p $(@D)
+	@umask 077 && node -e 'process.stdout.write(require("node:crypto").randomBytes(32).toString("base64url"))' > $@.new && mv $@.new $@
+
+docs: build ## Regenerate the configuration references (docs/configuration/) and the chart's values table (charts/chat/README.md)
+	npx tsx test/docs/generate.ts
+
+# With AUTH_MODE=jwt (make run-auth, or make run AUTH_MODE=jwt ...) the message service
+# authenticates the edge's calls: both processes get one development key (kid=base64url, made
+# once; .tmp/ is not committed).
+ifeq ($(AUTH_MODE),jwt)
+run: override RUN_ENV += $(SERVICE_AUTH_DEV_ENV)
+run: $(SERVICE_AUTH_DEV_KEY)
+endif
+
+$(SERVICE_AUTH_DEV_KEY):
+	@mkdir -p $(@D) && umask 077 && \
+	node -e "process.stdout.write('dev=' + require('node:crypto').randomBytes(32).toString('base64url') + '\n')" > $@
 
 generate: install ## Regenerate TypeScript from proto/ with buf
 	npx buf generate

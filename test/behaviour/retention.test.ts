@@ -139,6 +139,17 @@ describe.each(engineNames)("retention, retry keys and history_start on the %s en
       expect((await plain.pull({ chat })).messages).toHaveLength(1);
     });
 
+    it("refuses a retry key reused for a different message with AlreadyExists, naming the retry key", async () => {
+      const { chat, a } = uniqueChat();
+      const retryKey = key();
+      await plain.send({ chat, sender: a, text: "first", retryKey: { key: retryKey, sinceFirstAttemptMs: 0n } });
+      const error = await plain
+        .send({ chat, sender: a, text: "other", retryKey: { key: retryKey, sinceFirstAttemptMs: 100n } })
+        .catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: Code.AlreadyExists, rawMessage: expect.stringMatching(/^retry_key ".+" was already used for a different message/) });
+      expect(texts((await plain.pull({ chat })).messages)).toEqual(["first"]);
+    });
+
     it("keeps two sends with different retry keys apart, even with the same text", async () => {
       const { chat, a } = uniqueChat();
       await plain.send({ chat, sender: a, text: "same", retryKey: { key: key(), sinceFirstAttemptMs: 0n } });

@@ -9,10 +9,17 @@ import { expectedExternalConfigMaps, expectedExternalSecrets, scenarios } from "
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-describe.each(Object.entries(scenarios))("chart rendered with %s", (_name, options) => {
+// Each scenario is rendered once, by whichever describe block asks first.
+const renders = new Map<string, Promise<Manifest[]>>();
+const rendered = (name: string): Promise<Manifest[]> => {
+  if (!renders.has(name)) renders.set(name, render(scenarios[name]!));
+  return renders.get(name)!;
+};
+
+describe.each(Object.entries(scenarios))("chart rendered with %s", (name, options) => {
   let manifests: Manifest[];
   beforeAll(async () => {
-    manifests = await render(options);
+    manifests = await rendered(name);
   });
 
   it("passes helm lint --strict", async () => {
@@ -171,5 +178,24 @@ describe.each(Object.entries(scenarios))("chart rendered with %s", (_name, optio
         expect(endpoint.path).toBe("/metrics");
       }
     }
+  });
+});
+
+// The checks above hold for every object of a kind; with none of it rendered they check nothing.
+describe("the scenarios between them", () => {
+  it("render every kind of object and reference the checks above look at", async () => {
+    const all = (await Promise.all(Object.keys(scenarios).map(rendered))).flat();
+    const kinds = ["Deployment", "StatefulSet", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "Ingress", "ServiceMonitor", "Secret", "ConfigMap"];
+    expect(kinds.filter((kind) => ofKind(all, kind).length === 0), "kinds no scenario renders").toEqual([]);
+    const specs = pods(all).map((pod) => pod.spec);
+    const references = {
+      "env from a Secret key": specs.some((spec) => spec.containers.some((c) => (c.env ?? []).some((v) => v.valueFrom?.secretKeyRef))),
+      "a ConfigMap volume": specs.some((spec) => (spec.volumes ?? []).some((v) => v.configMap)),
+      "a Secret volume": specs.some((spec) => (spec.volumes ?? []).some((v) => v.secret)),
+      "a NetworkPolicy peer chosen by pod labels": ofKind(all, "NetworkPolicy").some((policy) =>
+        (policy.spec as { ingress: { from?: { podSelector?: unknown }[] }[] }).ingress.some((rule) => (rule.from ?? []).some((peer) => peer.podSelector)),
+      ),
+    };
+    expect(Object.entries(references).filter(([, found]) => !found).map(([what]) => what), "references no scenario renders").toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import { runUntilExit, startService, startStack, type Stack } from "../harness/s
 import { waitFor } from "../harness/wait.js";
 import { restClient } from "../support/http.js";
 import { uniqueChat } from "../support/ids.js";
-import { sample } from "../support/metrics.js";
+import { requireSample } from "../support/metrics.js";
 import { chatKeys } from "../../services/message/src/store/redis/keys.js";
 
 describe("startup configuration", () => {
@@ -49,7 +49,7 @@ describe("graceful shutdown and Redis outages", () => {
     const replies = Array.from({ length: count }, (_, i) =>
       api.call("POST", "/api/send", { json: { chat, sender: a, text: `${i}` } }),
     );
-    await waitFor("every send to reach the edge", async () => (await sample(stack.edge.metricsUrl, "http_server_active_requests")) === count);
+    await waitFor("every send to reach the edge", async () => (await requireSample(stack.edge.metricsUrl, "http_server_active_requests")) === count);
     await waitFor("a send to be held in Redis", async () => /blocked_clients:[1-9]/.test(await admin.info("clients")));
     return { chat, replies: Promise.all(replies) };
   }
@@ -83,8 +83,17 @@ describe("graceful shutdown and Redis outages", () => {
     },
   );
 
-  it("answers 503 quickly while Redis is down, reports unready, and recovers without a restart", async () => {
-    const stack = await startStack({ REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: "500" });
+  // The promise (README, "Dependencies down"): while Redis is unreachable a send fails at once
+  // with a retryable 503, because the Redis client queues nothing while disconnected. Storage
+  // calls and the edge's deadlines are set long here (6 s, 20 s), so a send that waited for
+  // Redis instead would take 6 s or more; failing at once takes milliseconds. 3 s lies far
+  // from both, which keeps the check honest on a busy machine.
+  it("answers 503 at once while Redis is down, reports unready, and recovers without a restart", async () => {
+    const storageTimeoutMs = 6_000;
+    const stack = await startStack(
+      { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: String(storageTimeoutMs) },
+      { RPC_ATTEMPT_TIMEOUT_MS: "20000", RPC_TIMEOUT_MS: "20000" },
+    );
     const api = restClient(stack.edge.url);
     const { chat, a } = uniqueChat();
     const send = () => api.call("POST", "/api/send", { json: { chat, sender: a, text: "x" } });
@@ -95,9 +104,10 @@ describe("graceful shutdown and Redis outages", () => {
       await waitFor("message service to report unready", async () => (await fetch(`${stack.message.url}/readyz`)).status === 503);
       const started = Date.now();
       const down = await send();
+      const tookMs = Date.now() - started;
       expect(down.status).toBe(503);
       expect(down.headers["retry-after"]).toBe("1");
-      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(tookMs).toBeLessThan(storageTimeoutMs / 2);
 
       redis = await startRedis({ port });
       await waitFor("sends to succeed again", async () => (await send()).status === 200, { timeoutMs: 15_000, intervalMs: 100 });
@@ -122,7 +132,8 @@ describe("log format", () => {
       await waitFor("the listening line", () => output.includes("message service listening"));
       const line = output.split("\n").find((text) => text.includes("message service listening"))!;
       expect(() => JSON.parse(line)).toThrow();
-      expect(line).toMatch(/INFO/);
+      // One line per event: level, process name, message, then the fields.
+      expect(line).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(chat-message\): message service listening \{"url":"http:\/\/127\.0\.0\.1:\d+","storage":"memory","callerAuth":"off"\}$/);
     } finally {
       child.kill("SIGTERM");
     }

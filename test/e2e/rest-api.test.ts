@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startStack, type Stack } from "../harness/services.js";
 import { restClient, type HttpReply, type RestClient } from "../support/http.js";
 import { uniqueChat } from "../support/ids.js";
+import { parseRawResponse, rawExchange } from "../support/raw-http.js";
 
 let stack: Stack;
 let api: RestClient;
@@ -106,23 +107,58 @@ describe("REST API against real processes and a real Redis", () => {
     expectError(conflicting, 400, "invalid_argument", /differ/);
   });
 
-  describe("bad input gets a 4xx that says what to fix, and stores nothing", () => {
+  it("names the Idempotency-Key header when the key a client sent there is refused or reused", async () => {
     const { chat, a } = uniqueChat();
-    const cases: [string, string, Parameters<RestClient["call"]>[2], number, string, RegExp][] = [
-      ["malformed JSON", "/api/send", { body: '{"chat": ', headers: { "content-type": "application/json" } }, 400, "invalid_argument", /not valid JSON/],
-      ["a JSON array", "/api/send", { json: [chat] }, 400, "invalid_argument", /must be a JSON object/],
-      ["a wrong type", "/api/send", { json: { chat, text: 5, sender: a } }, 400, "invalid_argument", /text must be a string/],
-      ["missing fields", "/api/send", { json: {} }, 400, "invalid_argument", /chat is required; text is required; sender is required/],
-      ["an empty text", "/api/send", { json: { chat, text: "", sender: a } }, 400, "invalid_argument", /text is required/],
-      ["a bad chat id", "/api/send", { json: { chat: "alice", text: "x", sender: "alice" } }, 400, "invalid_argument", /two member ids/],
-      ["a non-member sender", "/api/send", { json: { chat, text: "x", sender: "mallory" } }, 400, "invalid_argument", /not a member/],
-      ["a text above the maximum", "/api/send", { json: { chat, text: "x".repeat(101), sender: a } }, 400, "invalid_argument", /longer than 100/],
-      ["a body above the maximum", "/api/send", { json: { chat, text: "x".repeat(3000), sender: a } }, 413, "payload_too_large", /larger than 2048 bytes/],
-      ["an unsupported content type", "/api/send", { body: "<x/>", headers: { "content-type": "application/xml" } }, 415, "unsupported_media_type", /application\/json/],
-      ["the same field twice", "/api/send", { json: { chat, Chat: chat, text: "x", sender: a } }, 400, "invalid_argument", /send it once/],
+    const body = JSON.stringify({ chat, text: "hi", sender: a });
+    // curl sends a header typed as "5f1c…" as its UTF-8 bytes; Node reads them as latin1.
+    const head = `POST /api/send HTTP/1.1\r\nhost: test\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nidempotency-key: `;
+    const raw = Buffer.concat([Buffer.from(head), Buffer.from("5f1c…", "utf8"), Buffer.from(`\r\n\r\n${body}`)]);
+    const refused = parseRawResponse(await rawExchange(stack.edge.url, raw));
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual({
+      error: {
+        code: "invalid_argument",
+        message: "Idempotency-Key header may contain only visible ASCII characters (letters, digits and punctuation; no spaces), e.g. a UUID",
+      },
+    });
+
+    await api.call("POST", "/api/send", { json: { chat, text: "first", sender: a }, headers: { "idempotency-key": "k-1" } });
+    const reused = await api.call("POST", "/api/send", { json: { chat, text: "second", sender: a }, headers: { "idempotency-key": "k-1" } });
+    expectError(reused, 409, "already_exists", /^Idempotency-Key "k-1" was already used for a different message/);
+    const pulled = await api.call("GET", "/api/pull", { json: { chat } });
+    expect(pulled.body.messages.map((m: { text: string }) => m.text)).toEqual(["first"]);
+  });
+
+  it("applies the same key rule to client_message_id in a body, naming that field", async () => {
+    const { chat, a } = uniqueChat();
+    for (const key of ["5f1cé", "a b", "x".repeat(129)]) {
+      const reply = await api.call("POST", "/api/send", { json: { chat, text: "hi", sender: a, client_message_id: key } });
+      expectError(reply, 400, "invalid_argument", /^client_message_id (may contain only visible ASCII|is longer than 128)/);
+    }
+    const accepted = await api.call("POST", "/api/send", { json: { chat, text: "hi", sender: a, client_message_id: "5f1c-e" } });
+    expect(accepted.status).toBe(200);
+    expect((await api.call("GET", "/api/pull", { json: { chat } })).body.messages).toHaveLength(1);
+  });
+
+  describe("bad input gets a 4xx that says what to fix, and stores nothing", () => {
+    type BadSend = [string, Parameters<RestClient["call"]>[2], number, string, RegExp];
+    /** Sends the API must refuse, all aimed at `chat` where they name one. */
+    const badSends = (chat: string, a: string): BadSend[] => [
+      ["malformed JSON", { body: '{"chat": ', headers: { "content-type": "application/json" } }, 400, "invalid_argument", /not valid JSON/],
+      ["a JSON array", { json: [chat] }, 400, "invalid_argument", /must be a JSON object/],
+      ["a wrong type", { json: { chat, text: 5, sender: a } }, 400, "invalid_argument", /text must be a string/],
+      ["missing fields", { json: {} }, 400, "invalid_argument", /chat is required; text is required; sender is required/],
+      ["an empty text", { json: { chat, text: "", sender: a } }, 400, "invalid_argument", /text is required/],
+      ["a bad chat id", { json: { chat: "alice", text: "x", sender: "alice" } }, 400, "invalid_argument", /two member ids/],
+      ["a non-member sender", { json: { chat, text: "x", sender: "mallory" } }, 400, "invalid_argument", /not a member/],
+      ["a text above the maximum", { json: { chat, text: "x".repeat(101), sender: a } }, 400, "invalid_argument", /longer than 100/],
+      ["a body above the maximum", { json: { chat, text: "x".repeat(3000), sender: a } }, 413, "payload_too_large", /larger than 2048 bytes/],
+      ["an unsupported content type", { body: "<x/>", headers: { "content-type": "application/xml" } }, 415, "unsupported_media_type", /application\/json/],
+      ["the same field twice", { json: { chat, Chat: chat, text: "x", sender: a } }, 400, "invalid_argument", /send it once/],
     ];
-    it.each(cases)("POST with %s", async (_name, path, init, status, code, says) => {
-      expectError(await api.call("POST", path, init), status, code, says);
+    const { chat, a } = uniqueChat();
+    it.each(badSends(chat, a))("POST /api/send with %s", async (_name, init, status, code, says) => {
+      expectError(await api.call("POST", "/api/send", init), status, code, says);
     });
 
     it.each([
@@ -140,8 +176,13 @@ describe("REST API against real processes and a real Redis", () => {
       expectError(await api.call("GET", `/api/pull?chat=${chat}&limit=1&limit=2`), 400, "invalid_argument", /send it once/);
     });
 
-    it("nothing of the above was stored", async () => {
-      const pulled = await api.call("GET", "/api/pull", { json: { chat, limit: 100 } });
+    it("stores none of the refused sends", async () => {
+      const own = uniqueChat();
+      for (const [name, init, status] of badSends(own.chat, own.a)) {
+        expect((await api.call("POST", "/api/send", init)).status, name).toBe(status);
+      }
+      const pulled = await api.call("GET", "/api/pull", { json: { chat: own.chat, limit: 100 } });
+      expect(pulled.status).toBe(200);
       expect(pulled.body.messages).toEqual([]);
     });
   });
@@ -153,9 +194,14 @@ describe("REST API against real processes and a real Redis", () => {
     expect(wrongMethod.headers.allow).toBe("POST");
   });
 
-  it("caps an oversized limit instead of failing", async () => {
-    const reply = await api.call("GET", "/api/pull", { json: { chat: uniqueChat().chat, limit: 1e12 } });
+  it("caps an oversized limit at the most a page holds (100) instead of failing", async () => {
+    const { chat, a } = uniqueChat();
+    const sends = await Promise.all(Array.from({ length: 101 }, (_, i) => api.call("POST", "/api/send", { json: { chat, sender: a, text: `${i}` } })));
+    expect(sends.map((reply) => reply.status)).toEqual(sends.map(() => 200));
+    const reply = await api.call("GET", "/api/pull", { json: { chat, limit: 1e12 } });
     expect(reply.status).toBe(200);
+    expect(reply.body.messages).toHaveLength(100);
+    expect(reply.body.has_more).toBe(true);
   });
 
   it("does not advertise its framework and forbids content sniffing", async () => {

@@ -57,7 +57,7 @@ it("loses no acknowledged message when the hot chat's master fails over", { time
   });
 
   // Steady traffic first, then SIGKILL the master that owns the hot chat's slot.
-  await waitForStored(stack.edge.url, chat, 200);
+  await waitForStored(stack.edge.url, chat, 200, load);
   oldMaster.process.kill("SIGKILL");
   phase = "failing";
   const failedAt = Date.now();

@@ -9,10 +9,12 @@ import { percentile, pullAll, waitForStored, steadySends, tally, type SendRecord
 let redis: RedisServer;
 let stack: Stack;
 
-/** Resident memory of a process, in MiB. */
+/** Resident memory of a running process, in MiB. */
 function rssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((text) => text.startsWith("VmRSS:"));
-  return Number(line?.split(/\s+/)[1] ?? 0) / 1024;
+  const kib = Number(line?.split(/\s+/)[1]);
+  if (!Number.isFinite(kib) || kib <= 0) throw new Error(`no resident memory for process ${pid}: ${line ?? "no VmRSS line"}`);
+  return kib / 1024;
 }
 
 beforeAll(async () => {
@@ -42,7 +44,7 @@ it("fails fast with 503 while Redis is down, stays up, and recovers by itself", 
     retryPauseMs: 50,
     done: () => phase === "after" && Date.now() - phaseSince > 2_000,
   });
-  await waitForStored(stack.edge.url, chat, 200);
+  await waitForStored(stack.edge.url, chat, 200, load);
   const rssBefore = [stack.edge, stack.message].map((service) => rssMiB(service.process.pid!));
 
   const port = redis.port;
@@ -80,7 +82,9 @@ it("fails fast with 503 while Redis is down, stays up, and recovers by itself", 
   }));
 
   expect(failed.length).toBeGreaterThan(0);
-  // Fail fast: a 503 comes back well within the edge's deadline, not after a hang.
+  // The promise (README, "Dependencies down"): a fast 503, never a wait for a deadline. With
+  // nothing queued while Redis is away, failed attempts come back in a few hundred ms at p99
+  // (about 0.3 s measured); 1.5 s stays under the edge's 2 s per-attempt deadline.
   expect(failFastP99).toBeLessThan(1_500);
   expect(counts.unexpectedStatuses).toEqual([]);
   expect(counts.lost).toBe(0);
@@ -88,6 +92,9 @@ it("fails fast with 503 while Redis is down, stays up, and recovers by itself", 
   expect(counts.wrongSendTime).toBe(0);
   expect(acknowledgedAfter).toBeGreaterThan(50);
   for (const service of [stack.edge, stack.message]) expect(service.process.exitCode).toBeNull();
-  // No unbounded queueing while Redis was away.
+  // The promise (README, "Overload sheds load instead of growing memory"): an outage does not
+  // make either service hold on to what it could not store. These 16 clients each wait for
+  // their answer, so this catches memory kept per failed request, not a deep queue (the
+  // latency check above is the one for that); 64 MiB is far above GC noise (a few MiB).
   rssDuring.forEach((rss, i) => expect(rss).toBeLessThan(rssBefore[i]! + 64));
 });

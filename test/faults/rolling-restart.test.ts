@@ -49,7 +49,7 @@ it("rolls both services under load without a failed request for a client that re
     maxMessages: 50_000,
     done: () => rolled && Date.now() - rolledAt > 2_000,
   });
-  await waitForStored(edgeBalancer.url, chat, 200);
+  await waitForStored(edgeBalancer.url, chat, 200, load);
   for (const index of [0, 1]) {
     await replace(services, index, serviceBalancer, () => startService("message", { REDIS_URL: inject("redisUrl") }));
   }

@@ -36,7 +36,8 @@ async function killOneReplicaUnderLoad(keyless: boolean) {
     keyless,
     done: () => killedAt > 0 && Date.now() - killedAt > 4_000,
   });
-  await waitForStored(edge.url, chat, 200);
+  await waitForStored(edge.url, chat, 200, load);
+  // No drain, no goodbye: in-flight calls on the killed replica lose their responses.
   replicas[0]!.process.kill("SIGKILL");
   killedAt = Date.now();
   const records = await load;

@@ -30,54 +30,91 @@ export interface SteadyLoadOptions {
 }
 
 /**
+ * Whether `error` is the network failing (refused, reset, cut, timed out), which a client
+ * retries, rather than a bug in this code or in what the server answered.
+ */
+function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code !== "string" || code === "UND_ERR_INVALID_ARG") return false;
+  return code.startsWith("UND_ERR_") || /^E[A-Z]+$/.test(code);
+}
+
+/** The send_time a 200 answered; throws when the answer is not the acknowledged message. */
+function acknowledgedSendTime(body: string): number {
+  const sendTime = (JSON.parse(body) as { message?: { send_time?: unknown } }).message?.send_time;
+  if (typeof sendTime !== "number") throw new Error(`a 200 without message.send_time: ${body}`);
+  return sendTime;
+}
+
+/**
  * Clients that each send one message at a time into one chat, each message with its own
  * Idempotency-Key, retrying the same key on retryable failures as a well-behaved client does
- * (or, `keyless`, sending each once without a key).
+ * (or, `keyless`, sending each once without a key). Anything other than an answer or a connection error stops every client and rejects (the
+ * rejection counts as handled until the caller awaits it: pass the promise to waitForStored).
  */
-export async function steadySends(options: SteadyLoadOptions): Promise<SendRecord[]> {
+export function steadySends(options: SteadyLoadOptions): Promise<SendRecord[]> {
+  const load = runClients(options);
+  load.catch(() => {});
+  return load;
+}
+
+async function runClients(options: SteadyLoadOptions): Promise<SendRecord[]> {
   const dispatcher = new Agent({ connections: options.concurrency, connectTimeout: 2_000, headersTimeout: 15_000, bodyTimeout: 15_000 });
   const records: SendRecord[] = [];
   const maxAttempts = options.keyless ? 1 : (options.maxAttempts ?? 60);
   const pause = options.retryPauseMs ?? 100;
   let next = 0;
+  let failure: unknown;
+
+  async function attempt(record: SendRecord, key: string): Promise<{ status: number; body: string } | undefined> {
+    const started = performance.now();
+    try {
+      const reply = await request(`${options.baseUrl()}/api/send`, {
+        method: "POST",
+        dispatcher,
+        headers: { "content-type": "application/json", ...(options.keyless ? {} : { "idempotency-key": key }) },
+        body: JSON.stringify({ chat: options.chat, sender: options.sender, text: record.text }),
+      });
+      const body = await reply.body.text();
+      record.attempts.push(reply.statusCode);
+      record.durations.push(performance.now() - started);
+      return { status: reply.statusCode, body };
+    } catch (error) {
+      if (!isConnectionError(error)) throw error;
+      record.attempts.push("connection");
+      record.durations.push(performance.now() - started);
+      return undefined;
+    }
+  }
 
   async function send(record: SendRecord, key: string): Promise<void> {
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const started = performance.now();
-      try {
-        const reply = await request(`${options.baseUrl()}/api/send`, {
-          method: "POST",
-          dispatcher,
-          headers: { "content-type": "application/json", ...(options.keyless ? {} : { "idempotency-key": key }) },
-          body: JSON.stringify({ chat: options.chat, sender: options.sender, text: record.text }),
-        });
-        const body = (await reply.body.json()) as { message?: { send_time: number } };
-        record.attempts.push(reply.statusCode);
-        record.durations.push(performance.now() - started);
-        if (reply.statusCode === 200) {
-          record.sendTime = body.message!.send_time;
-          return;
-        }
-        if (reply.statusCode !== 503 && reply.statusCode !== 504) return;
-      } catch {
-        record.attempts.push("connection");
-        record.durations.push(performance.now() - started);
+    for (let tries = 0; tries < maxAttempts && failure === undefined; tries++) {
+      const reply = await attempt(record, key);
+      if (reply?.status === 200) {
+        record.sendTime = acknowledgedSendTime(reply.body);
+        return;
       }
+      if (reply !== undefined && reply.status !== 503 && reply.status !== 504) return;
       await sleep(pause);
     }
   }
 
   async function client(): Promise<void> {
-    while (!options.done() && next < options.maxMessages) {
-      const id = next++;
-      const record: SendRecord = { text: `message ${id}`, attempts: [], durations: [] };
-      records.push(record);
-      await send(record, `load-${options.chat}-${id}`);
+    try {
+      while (failure === undefined && !options.done() && next < options.maxMessages) {
+        const id = next++;
+        const record: SendRecord = { text: `message ${id}`, attempts: [], durations: [] };
+        records.push(record);
+        await send(record, `load-${options.chat}-${id}`);
+      }
+    } catch (error) {
+      failure ??= error;
     }
   }
 
   await Promise.all(Array.from({ length: options.concurrency }, client));
   await dispatcher.close();
+  if (failure !== undefined) throw failure;
   return records;
 }
 
@@ -117,12 +154,16 @@ export async function pullAll(baseUrl: string, chat: string): Promise<StoredMess
   throw new Error("pagination did not end");
 }
 
-/** Waits until a chat holds at least `count` messages: steady traffic is flowing. */
-export async function waitForStored(baseUrl: string, chat: string, count: number): Promise<void> {
-  await waitFor(`${count} messages stored`, async () => (await pullAll(baseUrl, chat)).length >= count, {
+/**
+ * Waits until a chat holds at least `count` messages: steady traffic is flowing. A failure of
+ * `load` ends the wait with its own error.
+ */
+export async function waitForStored(baseUrl: string, chat: string, count: number, load: Promise<unknown>): Promise<void> {
+  const stored = waitFor(`${count} messages stored`, async () => (await pullAll(baseUrl, chat)).length >= count, {
     timeoutMs: 20_000,
     intervalMs: 100,
   });
+  await Promise.race([stored, load.then(() => stored)]);
 }
 
 /** The counts a fault test reports, and what it asserts on. */
@@ -146,8 +187,9 @@ export function tally(records: readonly SendRecord[], stored: readonly StoredMes
   };
 }
 
-/** The p-th percentile (0–100) of some numbers. */
+/** The p-th percentile (0–100) of some numbers; there is none of no numbers. */
 export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) throw new Error(`no values to take the ${p}th percentile of`);
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }

@@ -5,6 +5,7 @@ import { startService, type ServiceProcess } from "../harness/services.js";
 import { waitFor } from "../harness/wait.js";
 import { restClient, type HttpReply, type RestClient } from "../support/http.js";
 import { uniqueChat } from "../support/ids.js";
+import { requireSample } from "../support/metrics.js";
 import { bearer, signToken, testAudience, testIssuer, testSecret } from "../support/tokens.js";
 
 // 30 a minute is one request every 2 s, after a burst of 3. The exact counts below need every
@@ -159,8 +160,7 @@ describe("when the limiter cannot decide", () => {
       expect(reply.status).toBe(200);
       expect(reply.headers["ratelimit-limit"]).toBeUndefined();
     }
-    const metrics = await (await fetch(process.metricsUrl)).text();
-    expect(metrics).toMatch(/rate_limit_decisions_total\{action="send",result="error"\} 5/);
+    expect(await requireSample(process.metricsUrl, "rate_limit_decisions_total", { action: "send", result: "error" })).toBe(5);
     // Log lines arrive through a pipe: wait for it rather than race it.
     await waitFor("the fail-open log line", () => process.logs.some((line) => line.msg === "rate limiter unavailable; letting requests through"));
   });

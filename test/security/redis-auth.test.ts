@@ -94,7 +94,7 @@ describe("Redis AUTH: password and ACL users", () => {
       const reply = await api.call("GET", "/api/pull?chat=x:y");
       return reply.status === 429 ? reply : undefined;
     });
-    expect(limited.headers["retry-after"]).toBeDefined();
+    expect(limited.headers["retry-after"]).toMatch(/^[1-9]\d*$/);
     await api.close();
     expect(await redis.cli("--scan", "--pattern", "ratelimit:*")).not.toBe("");
   });

@@ -168,14 +168,23 @@ describe("trace export settings", () => {
   });
 
   it("exports nothing and prints nothing about exports when no endpoint is set", async () => {
-    const stack = await startStack({});
+    // Export failures are silent unless the SDK is asked to print its errors: ask, and make
+    // exports quick to start and to fail, so an exporter aimed at the default endpoint
+    // (localhost:4318, where nothing listens here) prints its failure by the time it stops.
+    const env = { OTEL_LOG_LEVEL: "error", OTEL_BSP_SCHEDULE_DELAY: "50", OTEL_EXPORTER_OTLP_TIMEOUT: "1000" };
+    const stack = await startStack(env, env);
     const api = restClient(stack.edge.url);
     try {
       const { traceId, header } = newTraceparent();
       await api.call("GET", "/ping", { headers: { traceparent: header } });
-      // Spans still exist, so log lines keep the caller's trace id.
+      // No spans are recorded, but incoming context flows on: log lines keep the caller's trace id.
       const line = await waitFor("the request's log line", () => stack.edge.logs.find((entry) => entry.msg === "request"));
       expect(line.trace_id).toBe(traceId);
+      // Without a caller's trace there is no id to log, rather than one of zeros.
+      await api.call("GET", "/ping");
+      const untraced = await waitFor("the second request's log line", () => stack.edge.logs.filter((entry) => entry.msg === "request")[1]);
+      expect(untraced).not.toHaveProperty("trace_id");
+      expect(untraced).not.toHaveProperty("span_id");
     } finally {
       await api.close();
       await stack.stop();

@@ -2,7 +2,8 @@
  * The user the edge authenticated, as it travels on calls to the message service: request
  * header `chat-user`, percent-encoded UTF-8 (header values are bytes; member ids are Unicode).
  * Absent when the edge runs without authentication. Only the edge may set it: the service
- * trusts it because the network lets nothing else reach the service.
+ * trusts it on calls that carry the edge's signed credential (SERVICE_AUTH_KEYS), or, without
+ * that, because the network lets nothing else reach the service.
  */
 export const chatUserHeader = "chat-user";
 

@@ -37,6 +37,7 @@ export const envVar = {
       unsetWhenEmpty,
       z
         .string()
+        .meta({ format: "uri" })
         .default(fallback)
         .refine((value) => URL.canParse(value) && protocols.includes(new URL(value).protocol), {
           error: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`,
@@ -50,6 +51,15 @@ export const envVar = {
     );
   },
 };
+
+/**
+ * Variables of one topic, as a generated configuration reference lists them: every variable
+ * of `shape` carries its meaning in zod's `.describe()`.
+ */
+export interface EnvSection {
+  readonly title: string;
+  readonly shape: z.ZodRawShape;
+}
 
 /**
  * Reads the variables named by `shape` from `env`. Throws one ConfigError naming every bad
@@ -71,11 +81,17 @@ export function readEnv<Shape extends z.ZodRawShape>(
 /** The variables every service reads: where it listens, its metrics port, shutdown and logs. */
 export function serviceEnvShape(defaults: { port: number; metricsPort: number }) {
   return {
-    HOST: envVar.text("0.0.0.0"),
-    PORT: envVar.port(defaults.port),
-    METRICS_PORT: envVar.port(defaults.metricsPort),
-    SHUTDOWN_TIMEOUT_MS: envVar.integer(10_000, 0, 600_000),
-    LOG_LEVEL: envVar.oneOf(logLevels, "info"),
-    LOG_FORMAT: envVar.oneOf(logFormats, "json"),
+    HOST: envVar.text("0.0.0.0").describe("address to listen on"),
+    PORT: envVar.port(defaults.port).describe("port of the service's API (0 picks a free one)"),
+    METRICS_PORT: envVar
+      .port(defaults.metricsPort)
+      .describe("port of the Prometheus `/metrics` endpoint, never the API port (0 picks a free one)"),
+    SHUTDOWN_TIMEOUT_MS: envVar
+      .integer(10_000, 0, 600_000)
+      .describe("longest wait for in-flight requests after SIGTERM or SIGINT, in milliseconds"),
+    LOG_LEVEL: envVar.oneOf(logLevels, "info").describe("least severe level logged; `silent` logs nothing"),
+    LOG_FORMAT: envVar
+      .oneOf(logFormats, "json")
+      .describe("`json`: one JSON object per line; `pretty`: one readable line per event, for a terminal"),
   };
 }

@@ -1,4 +1,4 @@
-export { ConfigError, envVar, readEnv, serviceEnvShape } from "./env.js";
+export { ConfigError, envVar, readEnv, serviceEnvShape, type EnvSection } from "./env.js";
 export { createLogger, type LogFormat, type LogLevel, type Logger } from "./logger.js";
 export { createMetricsRegistry, startMetricsServer } from "./metrics.js";
 export { httpStatusOfCode, rpcCodeName } from "./rpc-codes.js";
@@ -23,3 +23,5 @@ export {
   type RedisAccess,
   type RedisTarget,
 } from "./redis-env.js";
+export { ReloadingFile, type ReloadingFileOptions } from "./reloading-file.js";
+export { parseServiceKey, parseServiceKeys, sameServiceKeys, serviceCredential, type ServiceKey } from "./service-keys.js";

@@ -18,13 +18,25 @@ export interface RedisAccess {
 
 /** The Redis variables, with the same names and meaning in every service that uses Redis. */
 export const redisEnvShape = {
-  REDIS_URL: envVar.optionalText(),
-  REDIS_CLUSTER_NODES: envVar.optionalText(),
-  REDIS_USERNAME: envVar.optionalText(),
-  REDIS_PASSWORD: envVar.optionalText(),
-  REDIS_PASSWORD_FILE: envVar.optionalText(),
-  REDIS_TLS: envVar.oneOf(["true", "false"], "false"),
-  REDIS_TLS_CA_FILE: envVar.optionalText(),
+  REDIS_URL: envVar
+    .optionalText()
+    .describe("one Redis server, `redis://host:6379/0` or `rediss://…` for TLS; not with REDIS_CLUSTER_NODES"),
+  REDIS_CLUSTER_NODES: envVar
+    .optionalText()
+    .describe("seed nodes of a Redis Cluster, `host:port,host:port,…`; not with REDIS_URL"),
+  REDIS_USERNAME: envVar.optionalText().describe("ACL user to log in as (unset: the default user)"),
+  REDIS_PASSWORD: envVar
+    .optionalText()
+    .describe("password of REDIS_USERNAME (or of the default user), so that it stays out of the URL"),
+  REDIS_PASSWORD_FILE: envVar
+    .optionalText()
+    .describe("file holding the password, e.g. a mounted Secret; instead of REDIS_PASSWORD"),
+  REDIS_TLS: envVar
+    .oneOf(["true", "false"], "false")
+    .describe("TLS to every Redis node; implied by a `rediss://` URL, needed for a cluster over TLS"),
+  REDIS_TLS_CA_FILE: envVar
+    .optionalText()
+    .describe("PEM bundle of the CA that signed the servers' certificates (certificates are always verified)"),
 };
 
 type RedisVars = {

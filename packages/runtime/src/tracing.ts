@@ -14,9 +14,9 @@ export interface TracingOptions {
  * Starts the OpenTelemetry SDK from the standard OTEL_* variables. Meant for a module given
  * to `node --import`, so it runs before any instrumented module is loaded.
  *
- * Without an OTLP endpoint (and no explicit OTEL_TRACES_EXPORTER) spans are still created,
- * so logs carry trace ids and incoming trace context flows on, but nothing is exported and
- * nothing is printed about failed exports. Metrics and logs are not exported over OTLP
+ * Without an OTLP endpoint (and no explicit OTEL_TRACES_EXPORTER) the SDK registers no
+ * tracer provider: no spans are recorded and nothing is printed about exports, but incoming
+ * trace context still flows on, so logs and calls keep a caller's trace id. Metrics and logs are not exported over OTLP
  * unless asked for: Prometheus metrics and JSON logs cover them.
  */
 export async function startTracing(options: TracingOptions): Promise<void> {

@@ -1,7 +1,8 @@
 import type { RetryPolicy } from "./rpc/retry.js";
-import { loadAuthConfig, type AuthConfig } from "./auth/config.js";
-import { loadRateLimitConfig, type RateLimitConfig } from "./rate-limit/config.js";
-import { envVar, readEnv, serviceEnvShape, type LogFormat, type LogLevel } from "@chat/runtime";
+import { loadAuthConfig, type AuthConfig, authEnvShape } from "./auth/config.js";
+import { loadRateLimitConfig, type RateLimitConfig, rateLimitEnvShape } from "./rate-limit/config.js";
+import { loadServiceCredentialConfig, serviceCredentialEnvShape, type ServiceCredentialConfig } from "./rpc/credential-config.js";
+import { envVar, readEnv, redisEnvShape, serviceEnvShape, type EnvSection, type LogFormat, type LogLevel } from "@chat/runtime";
 
 export interface EdgeConfig {
   readonly host: string;
@@ -38,6 +39,8 @@ export interface EdgeConfig {
   };
   /** Bearer-token authentication (AUTH_*). */
   readonly auth: AuthConfig;
+  /** The key that signs calls to the message service (SERVICE_AUTH_KEY*); undefined: calls carry no credential. */
+  readonly serviceCredential: ServiceCredentialConfig | undefined;
   /** Per-user (or per-address) rate limits (RATE_LIMIT_*). */
   readonly rateLimit: RateLimitConfig;
   readonly shutdownTimeoutMs: number;
@@ -48,24 +51,59 @@ export interface EdgeConfig {
 
 const shape = {
   ...serviceEnvShape({ port: 8080, metricsPort: 9464 }),
-  MESSAGE_SERVICE_URL: envVar.url("http://127.0.0.1:8081", ["http:"]),
-  RPC_HTTP_VERSION: envVar.oneOf(["1.1", "2"], "1.1"),
-  RPC_TIMEOUT_MS: envVar.integer(5_000, 10, 120_000),
-  RPC_ATTEMPT_TIMEOUT_MS: envVar.integer(2_000, 10, 120_000),
-  RPC_RETRY_ATTEMPTS: envVar.integer(3, 1, 10),
-  RPC_RETRY_BACKOFF_MS: envVar.integer(25, 1, 10_000),
-  MAX_IN_FLIGHT: envVar.integer(2_048, 1, 1_000_000),
-  RPC_MAX_SOCKETS: envVar.integer(256, 1, 65_536),
-  RPC_CONNECTION_MAX_AGE_MS: envVar.integer(30_000, 100, 3_600_000),
-  RPC_SEND_BATCH_MAX: envVar.integer(64, 1, 500),
-  MAX_BODY_BYTES: envVar.integer(64 * 1024, 256, 16 * 1024 * 1024),
-  MAX_HEADER_BYTES: envVar.integer(16 * 1024, 1024, 1024 * 1024),
-  MAX_QUERY_PARAMS: envVar.integer(16, 1, 1_000),
-  SSE_HEARTBEAT_MS: envVar.integer(15_000, 1_000, 300_000).describe("an event stream with nothing to send gets a comment line this often, in milliseconds"),
-  SSE_RETRY_MS: envVar.integer(2_000, 100, 60_000).describe("reconnection delay suggested to event-stream clients (the retry: field), in milliseconds"),
+  MESSAGE_SERVICE_URL: envVar.url("http://127.0.0.1:8081", ["http:"]).describe("base URL of the message service"),
+  RPC_HTTP_VERSION: envVar
+    .oneOf(["1.1", "2"], "1.1")
+    .describe("`1.1` spreads calls over service replicas behind a plain Service; `2` multiplexes one connection, pinning an edge pod to one replica"),
+  RPC_TIMEOUT_MS: envVar
+    .integer(5_000, 10, 120_000)
+    .describe("deadline of one call to the message service, retries included, in milliseconds"),
+  RPC_ATTEMPT_TIMEOUT_MS: envVar
+    .integer(2_000, 10, 120_000)
+    .describe("deadline of one attempt, in milliseconds (at most RPC_TIMEOUT_MS); a timed-out attempt is retried"),
+  RPC_RETRY_ATTEMPTS: envVar
+    .integer(3, 1, 10)
+    .describe("attempts per call; 1 turns retries, and the idempotency keys the edge makes for them, off"),
+  RPC_RETRY_BACKOFF_MS: envVar
+    .integer(25, 1, 10_000)
+    .describe("base of the jittered exponential pause between attempts, in milliseconds"),
+  MAX_IN_FLIGHT: envVar
+    .integer(2_048, 1, 1_000_000)
+    .describe("requests served at once; more are answered 503 at once instead of queueing"),
+  RPC_MAX_SOCKETS: envVar.integer(256, 1, 65_536).describe("most connections open to the message service"),
+  RPC_CONNECTION_MAX_AGE_MS: envVar
+    .integer(30_000, 100, 3_600_000)
+    .describe("age after which a pooled connection to the message service retires, so new replicas get traffic, in milliseconds"),
+  RPC_SEND_BATCH_MAX: envVar
+    .integer(64, 1, 500)
+    .describe("most sends coalesced into one SendBatch call; 1 sends each in a Send call of its own"),
+  MAX_BODY_BYTES: envVar
+    .integer(64 * 1024, 256, 16 * 1024 * 1024)
+    .describe("largest request body, in bytes; a larger one is answered 413 and the connection closed"),
+  MAX_HEADER_BYTES: envVar
+    .integer(16 * 1024, 1024, 1024 * 1024)
+    .describe("largest request line and headers, in bytes; larger are answered 431"),
+  MAX_QUERY_PARAMS: envVar.integer(16, 1, 1_000).describe("most query parameters a request may carry; more are answered 400"),
+  SSE_HEARTBEAT_MS: envVar
+    .integer(15_000, 1_000, 300_000)
+    .describe("an event stream with nothing to send gets a comment line this often, in milliseconds"),
+  SSE_RETRY_MS: envVar
+    .integer(2_000, 100, 60_000)
+    .describe("reconnection delay suggested to event-stream clients (the retry: field), in milliseconds"),
   MAX_STREAMS: envVar.integer(10_000, 1, 1_000_000).describe("event streams one edge process holds at once; more are refused with 503"),
-  MAX_SUBSCRIBE_CHATS: envVar.integer(100, 1, 1_000).describe("most chats one event stream may watch (the message service has the same limit)"),
+  MAX_SUBSCRIBE_CHATS: envVar
+    .integer(100, 1, 1_000)
+    .describe("most chats one event stream may watch (the message service has the same limit)"),
 };
+
+/** Every variable the edge reads, by topic: the source of its generated configuration reference. */
+export const edgeEnvReference: readonly EnvSection[] = [
+  { title: "Edge", shape },
+  { title: "Authentication", shape: authEnvShape },
+  { title: "Rate limits", shape: rateLimitEnvShape },
+  { title: "The edge's credential towards the message service", shape: serviceCredentialEnvShape },
+  { title: "Redis for shared rate limits (read only while a limit is set)", shape: redisEnvShape },
+];
 
 /** Reads the edge's settings from the environment; throws ConfigError on a bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
@@ -95,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
       maxChats: vars.MAX_SUBSCRIBE_CHATS,
     },
     auth: loadAuthConfig(env),
+    serviceCredential: loadServiceCredentialConfig(env),
     rateLimit: loadRateLimitConfig(env),
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
     metricsPort: vars.METRICS_PORT,

@@ -13,6 +13,7 @@ import { createGuard } from "./guard.js";
 import { answerClientErrors } from "./http/client-errors.js";
 import type { EdgeConfig } from "./config.js";
 import { createMessageClient } from "./rpc/message-client.js";
+import { attachServiceCredential, createServiceCredential } from "./rpc/service-credential.js";
 import { tracingClientInterceptor } from "@chat/runtime";
 import { eventsRoute } from "./events/events-route.js";
 import { createLiveClient } from "./events/live-client.js";
@@ -25,16 +26,22 @@ export async function start(
   logger: Logger = createLogger("chat-edge", config.logLevel),
 ): Promise<Running> {
   const registry = createMetricsRegistry();
+  // The edge's credential on every call to the message service, streams included.
+  const callInterceptors = config.serviceCredential ? [attachServiceCredential(createServiceCredential(config.serviceCredential, logger))] : [];
   const messages = createMessageClient({
     baseUrl: config.messageServiceUrl,
     httpVersion: config.rpcHttpVersion,
     maxSockets: config.rpcMaxSockets,
     connectionMaxAgeMs: config.rpcConnectionMaxAgeMs,
     sendBatchMax: config.rpcSendBatchMax,
+    callInterceptors,
   });
+  if (config.auth.mode === "jwt" && !config.serviceCredential) {
+    logger.warn("AUTH_MODE=jwt without SERVICE_AUTH_KEY: the message service cannot tell this edge's calls from anyone else's");
+  }
   const live = createLiveClient({
     baseUrl: config.messageServiceUrl,
-    interceptors: [tracingClientInterceptor()],
+    interceptors: [tracingClientInterceptor(), ...callInterceptors],
     resumeWithinMs: config.retry.deadlineMs,
   });
   const streams = new OpenStreams(config.events.maxStreams);

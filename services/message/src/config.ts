@@ -1,8 +1,9 @@
 import { envVar, readEnv, serviceEnvShape, redisAccessFrom, redisEnvShape, redisTargetFrom } from "@chat/runtime";
-import type { LogFormat, LogLevel, RedisAccess, RedisTarget } from "@chat/runtime";
+import type { EnvSection, LogFormat, LogLevel, RedisAccess, RedisTarget } from "@chat/runtime";
 import type { ChatLimits } from "./chat/rules.js";
 import type { Retention } from "./store/retention.js";
 import type { SubscribeOptions } from "./live/subscribe.js";
+import { callerAuthEnvShape, loadCallerAuthConfig, type CallerAuthConfig } from "./auth/config.js";
 
 export interface MessageServiceConfig {
   readonly host: string;
@@ -13,6 +14,8 @@ export interface MessageServiceConfig {
   readonly redisAccess: RedisAccess;
   /** Refuse calls without an authenticated user from the edge (AUTH_REQUIRE_USER=true). */
   readonly requireUser: boolean;
+  /** Proof that a call comes from the edge (SERVICE_AUTH_*); undefined: any caller is believed. */
+  readonly callerAuth: CallerAuthConfig | undefined;
   readonly redisCommandTimeoutMs: number;
   /** Replicas that must confirm each write (WAIT) before a send succeeds; 0 = primary only. */
   readonly redisWaitReplicas: number;
@@ -32,29 +35,38 @@ export interface MessageServiceConfig {
   readonly logFormat: LogFormat;
 }
 
-const shape = {
+const serviceShape = {
   ...serviceEnvShape({ port: 8081, metricsPort: 9465 }),
-  ...redisEnvShape,
-  AUTH_REQUIRE_USER: envVar.oneOf(["true", "false"], "false"),
-  REDIS_COMMAND_TIMEOUT_MS: envVar.integer(1_000, 10, 60_000),
-  REDIS_WAIT_REPLICAS: envVar.integer(0, 0, 16),
-  REDIS_WAIT_TIMEOUT_MS: envVar.integer(500, 1, 60_000),
+  AUTH_REQUIRE_USER: envVar
+    .oneOf(["true", "false"], "false")
+    .describe("`true` refuses calls that carry no user authenticated by the edge (production, with the edge's AUTH_MODE=jwt)"),
+  REDIS_COMMAND_TIMEOUT_MS: envVar
+    .integer(1_000, 10, 60_000)
+    .describe("longest wait for Redis per call, in milliseconds; then the call fails as retryable (503)"),
+  REDIS_WAIT_REPLICAS: envVar
+    .integer(0, 0, 16)
+    .describe("replicas that must confirm each write (`WAIT`) before a send succeeds; 0 trusts the primary alone"),
+  REDIS_WAIT_TIMEOUT_MS: envVar
+    .integer(500, 1, 60_000)
+    .describe("how long a send waits for that confirmation, in milliseconds; then it fails as retryable (503)"),
   REDIS_ALLOW_EVICTION: envVar
     .oneOf(["true", "false"], "false")
-    .describe("start even when Redis's maxmemory-policy evicts keys (anything but noeviction), which can lose acknowledged messages"),
+    .describe("`true` starts even when Redis's maxmemory-policy evicts keys (anything but noeviction), which can lose acknowledged messages"),
   IDEMPOTENCY_TTL_SECONDS: envVar
     .integer(86_400, 60, 30 * 86_400)
-    .describe("how long a client_message_id is remembered, in seconds: at least this long, at most twice"),
+    .describe("how long a client's idempotency key is remembered, in seconds: at least this long, at most twice"),
   RETENTION_MAX_MESSAGES: envVar
     .integer(0, 0, 100_000_000)
     .describe("most messages kept per chat; each send removes the oldest beyond it; 0 keeps all"),
   RETENTION_MAX_AGE_SECONDS: envVar
     .integer(0, 0, 100 * 365 * 86_400)
     .describe("longest a message is kept, in seconds; older ones are not returned and are removed; 0 keeps them"),
-  MAX_TEXT_LENGTH: envVar.integer(4_096, 1, 1_000_000),
-  MAX_MEMBER_ID_LENGTH: envVar.integer(64, 1, 1_024),
-  MAX_PULL_LIMIT: envVar.integer(100, 1, 10_000),
-  MAX_IN_FLIGHT: envVar.integer(4_096, 1, 1_000_000),
+  MAX_TEXT_LENGTH: envVar.integer(4_096, 1, 1_000_000).describe("longest message text, in characters (code points)"),
+  MAX_MEMBER_ID_LENGTH: envVar.integer(64, 1, 1_024).describe("longest member id, in characters (code points)"),
+  MAX_PULL_LIMIT: envVar.integer(100, 1, 10_000).describe("largest page a pull returns; larger limits are capped to it"),
+  MAX_IN_FLIGHT: envVar
+    .integer(4_096, 1, 1_000_000)
+    .describe("RPCs served at once; more are refused at once as Unavailable"),
   MAX_SUBSCRIBE_CHATS: envVar.integer(100, 1, 1_000).describe("most chats one subscription may watch"),
   SUBSCRIBE_QUEUE_LIMIT: envVar
     .integer(1_000, 10, 1_000_000)
@@ -65,6 +77,15 @@ const shape = {
     .describe("how often each watched chat's newest message is checked, which bounds the delay of a lost wake-up, in milliseconds"),
 };
 
+const shape = { ...serviceShape, ...redisEnvShape };
+
+/** Every variable the message service reads, by topic: the source of its generated configuration reference. */
+export const messageEnvReference: readonly EnvSection[] = [
+  { title: "Message service", shape: serviceShape },
+  { title: "Redis (unset: the in-memory engine)", shape: redisEnvShape },
+  { title: "Caller authentication (the edge's signed calls)", shape: callerAuthEnvShape },
+];
+
 /** Reads the message service's settings from the environment; throws ConfigError on a bad value. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessageServiceConfig {
   const vars = readEnv(shape, env);
@@ -74,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessageService
     storage: redisTargetFrom(vars) ?? { kind: "memory" },
     redisAccess: redisAccessFrom(vars),
     requireUser: vars.AUTH_REQUIRE_USER === "true",
+    callerAuth: loadCallerAuthConfig(env),
     redisCommandTimeoutMs: vars.REDIS_COMMAND_TIMEOUT_MS,
     redisWaitReplicas: vars.REDIS_WAIT_REPLICAS,
     redisWaitTimeoutMs: vars.REDIS_WAIT_TIMEOUT_MS,
@@ -82,7 +104,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessageService
     limits: {
       maxTextLength: vars.MAX_TEXT_LENGTH,
       maxMemberIdLength: vars.MAX_MEMBER_ID_LENGTH,
-      maxClientMessageIdLength: 128,
       defaultPullLimit: 10,
       maxPullLimit: vars.MAX_PULL_LIMIT,
       idempotencyTtlSeconds: vars.IDEMPOTENCY_TTL_SECONDS,

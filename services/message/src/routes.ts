@@ -85,7 +85,9 @@ export function messageService(
     const { message, replayed } = await beforeDeadline(context.signal, store.append(command.chat.id, command));
     if (replayed && (message.sender !== command.sender || message.text !== command.text)) {
       throw new ConnectError(
-        `client_message_id "${command.clientMessageId}" was already used for a different message in chat "${command.chat.id}"; use a new id for a new message`,
+        command.clientMessageId !== ""
+          ? `client_message_id "${command.clientMessageId}" was already used for a different message in chat "${command.chat.id}"; use a new id for a new message`
+          : `retry_key "${command.retryKey?.key}" was already used for a different message in chat "${command.chat.id}"; make a new key for each message`,
         Code.AlreadyExists,
       );
     }

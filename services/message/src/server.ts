@@ -12,6 +12,7 @@ import {
   type Running,
 } from "@chat/runtime";
 import type { MessageServiceConfig } from "./config.js";
+import { authenticateCallers, createCallerAuthenticator } from "./auth/caller-auth.js";
 import { errorInterceptor } from "./errors.js";
 import { connectUnaryFastPath } from "./http/connect-unary-handler.js";
 import { createDualProtocolServer } from "./http/dual-protocol.js";
@@ -48,16 +49,20 @@ export async function start(
     errorInterceptor(logger),
     limitInFlight(config.maxInFlight),
   ];
+  // Every call proves it comes from the edge; SendBatch items ride on their batch's proof.
+  const callInterceptors = config.callerAuth
+    ? [...interceptors, authenticateCallers(createCallerAuthenticator(config.callerAuth, { logger, registry }))]
+    : interceptors;
   const connectAdapter = connectNodeAdapter({
     routes: routes(deps, interceptors),
-    interceptors,
+    interceptors: callInterceptors,
     readMaxBytes: maxRequestBytes,
     fallback: healthHandler(store, health),
   });
   const handler = connectUnaryFastPath(
     MessageService,
     messageService(deps, interceptors) as never,
-    interceptors,
+    callInterceptors,
     { readMaxBytes: maxRequestBytes },
     connectAdapter,
   );
@@ -78,7 +83,7 @@ export async function start(
 
   const metrics = await startMetricsServer(registry, { port: config.metricsPort, host: config.host, logger });
   const url = await listen(server.listener, config.port, config.host);
-  logger.info({ url, storage: config.storage.kind }, "message service listening");
+  logger.info({ url, storage: config.storage.kind, callerAuth: config.callerAuth?.mode ?? "off" }, "message service listening");
 
   return {
     url,

@@ -3,10 +3,10 @@ import type { Message } from "@chat/proto";
 import { chatUserHeader, encodeChatUser } from "@chat/proto";
 import type { Context } from "koa";
 import type { ApiAction, Middleware } from "../guard.js";
-import { randomBytes } from "node:crypto";
 import type { MessageClient } from "../rpc/message-client.js";
 import { withRetries, type RetryPolicy } from "../rpc/retry.js";
-import { ApiError, invalidArgument } from "./api-error.js";
+import { ApiError } from "./api-error.js";
+import { clientKey, keyConflict, newRetryKey } from "./idempotency-key.js";
 import { readFields } from "./request-fields.js";
 import { parsePull, parseSend, pullFields, sendFields } from "./schemas.js";
 
@@ -32,21 +32,6 @@ function toJson(message: Message | undefined) {
   };
 }
 
-/** The client's idempotency key (header or body), "" for none. */
-function clientMessageId(header: string, fromBody: string | undefined): string {
-  if (header !== "" && fromBody !== undefined && header !== fromBody) {
-    throw invalidArgument("Idempotency-Key header and client_message_id differ; send one of them");
-  }
-  return fromBody ?? header;
-}
-
-/**
- * A retry key for a send without a client key, when the edge may retry it: a retry after a
- * lost response then cannot store the message twice, and nothing is stored for it but the
- * key inside the message (see RetryKey in the contract). 16 characters, 96 random bits.
- */
-const newRetryKey = () => randomBytes(12).toString("base64url");
-
 /** Call headers carrying the authenticated user, for the message service to enforce access. */
 export function userHeaders(ctx: Context): Record<string, string> | undefined {
   const user = ctx.state.user as string | undefined;
@@ -65,13 +50,15 @@ export function apiRoutes(deps: ApiDeps): Router {
 
   router.post("/api/send", ...guard("send"), async (ctx) => {
     const input = parseSend(await readFields(ctx, sendFields, deps.maxBodyBytes));
-    const key = clientMessageId(ctx.get("idempotency-key"), input.client_message_id);
-    const retryKey = key === "" && retries ? newRetryKey() : undefined;
-    const request = { chat: input.chat, text: input.text, sender: input.sender, clientMessageId: key };
+    const client = clientKey(ctx.get("idempotency-key"), input.client_message_id);
+    const retryKey = client === undefined && retries ? newRetryKey() : undefined;
+    const request = { chat: input.chat, text: input.text, sender: input.sender, clientMessageId: client?.key ?? "" };
     const headers = userHeaders(ctx);
     const { message } = await withRetries(deps.retry, ({ timeoutMs, sinceFirstMs }) => {
       const attempt = retryKey === undefined ? request : { ...request, retryKey: { key: retryKey, sinceFirstAttemptMs: BigInt(sinceFirstMs) } };
       return deps.messages.send(attempt, { timeoutMs, headers });
+    }).catch((error: unknown) => {
+      throw keyConflict(client, error);
     });
     ctx.body = { status: "success", message: toJson(message) };
   });

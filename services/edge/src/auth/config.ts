@@ -23,15 +23,27 @@ export interface JwtSettings {
 /** "none": every request is anonymous (development, the seed API). "jwt": bearer tokens. */
 export type AuthConfig = { readonly mode: "none" } | ({ readonly mode: "jwt" } & JwtSettings);
 
-const shape = {
-  AUTH_MODE: envVar.oneOf(["none", "jwt"], "none"),
-  AUTH_JWT_SECRET: envVar.optionalText(),
-  AUTH_JWT_SECRET_FILE: envVar.optionalText(),
-  AUTH_JWKS_URL: envVar.optionalText(),
-  AUTH_ISSUER: envVar.optionalText(),
-  AUTH_AUDIENCE: envVar.optionalText(),
-  AUTH_ALGORITHMS: envVar.optionalText(),
-  AUTH_CLOCK_SKEW_SECONDS: envVar.integer(30, 0, 300),
+export const authEnvShape = {
+  AUTH_MODE: envVar
+    .oneOf(["none", "jwt"], "none")
+    .describe("`jwt`: send and pull need a bearer JWT (production); `none`: anyone may read any chat and send as anyone"),
+  AUTH_JWT_SECRET: envVar
+    .optionalText()
+    .describe("HS256 shared secret, at least 32 bytes; with `jwt` set exactly one of it, AUTH_JWT_SECRET_FILE and AUTH_JWKS_URL"),
+  AUTH_JWT_SECRET_FILE: envVar
+    .optionalText()
+    .describe("file holding the shared secret, e.g. a mounted Secret; read at startup"),
+  AUTH_JWKS_URL: envVar
+    .optionalText()
+    .describe("`https://` URL of the issuer's JWKS, instead of a shared secret; keys are cached 10 minutes"),
+  AUTH_ISSUER: envVar.optionalText().describe("the `iss` every token must carry; required with `jwt`"),
+  AUTH_AUDIENCE: envVar
+    .optionalText()
+    .describe("accepted `aud` values, comma-separated; a token must name one; required with `jwt`"),
+  AUTH_ALGORITHMS: envVar
+    .optionalText()
+    .describe("accepted signing algorithms, comma-separated (unset: `HS256` with a secret, `RS256,ES256` with a JWKS)"),
+  AUTH_CLOCK_SKEW_SECONDS: envVar.integer(30, 0, 300).describe("leeway for `exp` and `nbf`, in seconds"),
 };
 
 function invalid(line: string): ConfigError {
@@ -71,7 +83,7 @@ function algorithmsFrom(list: string | undefined, keys: TokenKeys): string[] {
 
 /** Reads the edge's authentication settings; throws ConfigError on a bad or missing value. */
 export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
-  const vars = readEnv(shape, env);
+  const vars = readEnv(authEnvShape, env);
   if (vars.AUTH_MODE === "none") return { mode: "none" };
   if (vars.AUTH_ISSUER === undefined) throw invalid("AUTH_ISSUER: required with AUTH_MODE=jwt (the iss tokens must carry)");
   if (vars.AUTH_AUDIENCE === undefined) throw invalid("AUTH_AUDIENCE: required with AUTH_MODE=jwt (the aud tokens must carry)");

@@ -17,14 +17,21 @@ export interface RateLimitConfig {
   readonly timeoutMs: number;
 }
 
-const shape = {
-  RATE_LIMIT_SEND_PER_MINUTE: envVar.integer(0, 0, 1_000_000),
-  RATE_LIMIT_PULL_PER_MINUTE: envVar.integer(0, 0, 1_000_000),
-  RATE_LIMIT_BURST: envVar.integer(0, 0, 1_000_000),
-  TRUSTED_PROXY_HOPS: envVar.integer(0, 0, 10),
-  RATE_LIMIT_TIMEOUT_MS: envVar.integer(250, 1, 60_000),
-  ...redisEnvShape,
+export const rateLimitEnvShape = {
+  RATE_LIMIT_SEND_PER_MINUTE: envVar
+    .integer(0, 0, 1_000_000)
+    .describe("sends a minute per user (per client address without authentication), on average; 0 turns the limit off"),
+  RATE_LIMIT_PULL_PER_MINUTE: envVar.integer(0, 0, 1_000_000).describe("pulls a minute per user, on average; 0 turns the limit off"),
+  RATE_LIMIT_BURST: envVar.integer(0, 0, 1_000_000).describe("requests allowed at once; 0 means the per-minute number"),
+  TRUSTED_PROXY_HOPS: envVar
+    .integer(0, 0, 10)
+    .describe("proxies in front of the edge that append to `X-Forwarded-For` (1 behind an ingress); 0 ignores that header"),
+  RATE_LIMIT_TIMEOUT_MS: envVar
+    .integer(250, 1, 60_000)
+    .describe("longest wait for the limiter's Redis, in milliseconds; a slower answer lets the request through"),
 };
+
+const shape = { ...rateLimitEnvShape, ...redisEnvShape };
 
 function rule(perMinute: number, burst: number): RateRule | undefined {
   if (perMinute === 0) return undefined;

@@ -67,6 +67,8 @@ export interface MessageClientOptions {
   readonly connectionMaxAgeMs: number;
   /** Most sends per SendBatch call; 1 sends each message in a Send call of its own. */
   readonly sendBatchMax: number;
+  /** Interceptors of every call to the service, SendBatch calls included (the edge's credential). */
+  readonly callInterceptors?: readonly Interceptor[];
 }
 
 interface OpenClient {
@@ -126,10 +128,11 @@ const sendBatchMaxBytes = 512 * 1024;
  */
 export function createMessageClient(options: MessageClientOptions): OpenClient {
   const transport = options.httpVersion === "2" ? http2Transport(options) : http1Transport(options);
-  const traced = transport.client([tracingClientInterceptor()]);
+  const calls = options.callInterceptors ?? [];
+  const traced = transport.client([tracingClientInterceptor(), ...calls]);
   if (options.sendBatchMax <= 1) return { client: traced, close: () => transport.close() };
   // The batcher traces each send itself; the batch call carries no trace of its own.
-  const batcher = new SendBatcher(transport.client([]), [tracingClientInterceptor()], {
+  const batcher = new SendBatcher(transport.client(calls), [tracingClientInterceptor()], {
     maxItems: options.sendBatchMax,
     maxBytes: sendBatchMaxBytes,
   });

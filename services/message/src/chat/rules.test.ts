@@ -81,7 +81,8 @@ describe("validateSend", () => {
     [{ text: "x".repeat(4097) }, "longer than 4096 characters"],
     [{ text: "broken \udc00 pair" }, "unpaired UTF-16 surrogate"],
     [{ clientMessageId: "k".repeat(129) }, "client_message_id is longer than 128"],
-    [{ clientMessageId: "a\nb" }, "control characters"],
+    [{ clientMessageId: "a\nb" }, "client_message_id may contain only visible ASCII characters"],
+    [{ clientMessageId: "5f1cé" }, "client_message_id may contain only visible ASCII characters"],
   ])("rejects %j: %s", (overrides, message) => {
     const error = rejection(() => validateSend(send(overrides), limits));
     expect(error.code).toBe(Code.InvalidArgument);

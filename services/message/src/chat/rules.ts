@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { idempotencyKeyProblem } from "@chat/proto";
 import { maxRetryWindowMs, type RetryKey } from "../store/store.js";
 
 /** Limits that bound what a client may send or ask for. */
@@ -7,8 +8,6 @@ export interface ChatLimits {
   readonly maxMemberIdLength: number;
   /** Longest message text, in Unicode code points. */
   readonly maxTextLength: number;
-  /** Longest client_message_id, in Unicode code points. */
-  readonly maxClientMessageIdLength: number;
   /** Page size used when a pull asks for 0 (or omits limit). */
   readonly defaultPullLimit: number;
   /** Largest page a pull returns; larger requests are capped to it. */
@@ -22,7 +21,6 @@ export interface ChatLimits {
 export const defaultChatLimits: ChatLimits = {
   maxMemberIdLength: 64,
   maxTextLength: 4096,
-  maxClientMessageIdLength: 128,
   defaultPullLimit: 10,
   maxPullLimit: 100,
   idempotencyTtlSeconds: 86_400,
@@ -61,7 +59,6 @@ export interface PullQuery {
 // stored byte-exact; ":" separates the two members.
 const forbiddenInMemberId = /[:\p{Cc}\p{Cf}\p{Z}\p{Cs}]/u;
 const loneSurrogate = /\p{Cs}/u;
-const controlCharacter = /[\p{Cc}\p{Cs}]/u;
 
 function invalid(message: string): ConnectError {
   return new ConnectError(message, Code.InvalidArgument);
@@ -139,12 +136,9 @@ export function validateSend(
     throw invalid("text contains an unpaired UTF-16 surrogate; send valid Unicode");
   }
   const clientMessageId = request.clientMessageId;
-  if (codePoints(clientMessageId) > limits.maxClientMessageIdLength) {
-    throw invalid(`client_message_id is longer than ${limits.maxClientMessageIdLength} characters`);
-  }
-  if (controlCharacter.test(clientMessageId)) {
-    throw invalid("client_message_id must not contain control characters or unpaired surrogates");
-  }
+  // The rule the edge applies to the Idempotency-Key header too (@chat/proto).
+  const keyProblem = idempotencyKeyProblem(clientMessageId);
+  if (keyProblem !== undefined) throw invalid(`client_message_id ${keyProblem}`);
   // The service remembers every key for its own window (IDEMPOTENCY_TTL_SECONDS), which is
   // at least what a caller may ask for; the field is still checked.
   if ((request.idempotencyTtlSeconds ?? 0) < 0) throw invalid("idempotency_ttl_seconds must be 0 (the default) or more");

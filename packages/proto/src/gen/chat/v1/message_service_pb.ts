@@ -42,8 +42,10 @@ export type SendRequest = Message<"chat.v1.SendRequest"> & {
   sender: string;
 
   /**
-   * Optional idempotency key chosen by the client. Sends with the same key in the same chat
-   * store the message once and all return it, for at least 24 hours. Empty means none.
+   * Optional idempotency key chosen by the client: at most 128 visible ASCII characters
+   * (U+0021 to U+007E, no spaces), e.g. a UUID. Sends with the same key in the same chat
+   * store the message once and all return it, within the service's idempotency window (24
+   * hours by default). Empty means none.
    *
    * @generated from field: string client_message_id = 4;
    */
