@@ -60,11 +60,17 @@ export class LiveHub {
           joined.push(chatId);
           await feed.started;
           const continuity = position !== undefined && resumed ? await this.#store.continuity(chatId, position) : "ok";
-          // The subscriber keeps its old position until it has taken the reset, so a token
-          // from before the reset still leads to it.
-          subscriber.begin(chatId, position ?? feed.tail);
-          if (continuity !== "ok") subscriber.reset(chatId, continuity, feed.tail);
-          await feed.join(subscriber, continuity === "ok" ? (position ?? feed.tail) : feed.tail);
+          if (continuity === "ok") {
+            subscriber.begin(chatId, position ?? feed.tail);
+            await feed.join(subscriber, position ?? feed.tail);
+            return;
+          }
+          // Goes on from the chat's newest message. The subscriber keeps its old position until
+          // it has taken the reset, so a token from before the reset still leads to it.
+          const end = await this.#store.newest(chatId);
+          subscriber.begin(chatId, position!);
+          subscriber.reset(chatId, continuity, end);
+          await feed.join(subscriber, end);
         }),
       );
     } catch (error) {
