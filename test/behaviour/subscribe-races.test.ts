@@ -94,6 +94,28 @@ describe.each(engineNames)("Subscribe under races on the %s engine", (engine) =>
     }
   });
 
+  it("delivers within the check interval when every wake-up is lost", async () => {
+    const store = await open();
+    const deaf: MessageStore = {
+      ...withPauses(store, 0),
+      notifier: { watch: async () => () => {}, onMissedWakeUps: () => () => {} },
+    };
+    const client = serviceClient(deaf, { subscribe: { checkIntervalMs: 300 } });
+    try {
+      const { chat, a } = uniqueChat();
+      const stream = await subscribe(client, { chats: [{ chat }] });
+      const sent = (await client.send({ chat, sender: a, text: "unannounced" })).message!;
+      const started = Date.now();
+      await stream.untilHolds((events) => events.length === 1, "the message without a wake-up", 5_000);
+      stream.close();
+      expect(messagesOf(stream.events)).toEqual([sent]);
+      // The check runs every 300 ms; a busy machine gets a generous margin.
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      client.close();
+    }
+  });
+
   it("property: random sends into a few chats while the client drops and resumes its stream: every message once, in order per chat", async () => {
     const client = serviceClient(await open());
     const step = fc.oneof(

@@ -6,6 +6,8 @@ export interface ReceivedEvent {
   readonly type: string;
   readonly id: string;
   readonly data: any;
+  /** Date.now() when it arrived. */
+  readonly receivedAt: number;
 }
 
 export interface EventStream {
@@ -32,7 +34,7 @@ export async function openEventStream(url: string, headers: Record<string, strin
   let opens = 0;
   source.addEventListener("open", () => opens++);
   for (const type of ["message", "reset"]) {
-    source.addEventListener(type, (event) => events.push({ type, id: event.lastEventId, data: JSON.parse(event.data) }));
+    source.addEventListener(type, (event) => events.push({ type, id: event.lastEventId, data: JSON.parse(event.data), receivedAt: Date.now() }));
   }
   await waitFor(`the event stream at ${url} to open`, () => opens > 0 || (source.readyState === EventSource.CLOSED && Promise.reject(new Error("closed"))));
   return {
