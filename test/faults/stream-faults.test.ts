@@ -139,9 +139,11 @@ describe("event streams under faults", () => {
     const latencies = streams.flatMap((stream) => stream.events.filter((event) => event.type === "message").map((event) => event.receivedAt - event.data.send_time / 1000));
     const slowest = Math.max(...latencies);
     console.log("stream, cluster failover:", JSON.stringify({ sent: records.length, failoverMs: recoveredAt - killedAt, slowestDeliveryMs: Math.round(slowest), ...counts }));
-    // The promise: a wake-up lost in the failover delays delivery by at most the check
-    // interval (2 s here) and a read; a busy 2-core machine gets 3 s more.
-    expect(slowest).toBeLessThan(5_000);
+    // The promise: once a replica has taken over, delivery resumes within the client's slot
+    // refresh (1 s) and the check interval (2 s here), which catches wake-ups lost in the
+    // failover; a message stored just before the kill waits for the failover itself too. A
+    // busy 2-core machine gets 3 s more.
+    expect(slowest).toBeLessThan(recoveredAt - killedAt + 1_000 + 2_000 + 3_000);
     expect(counts.duplicated).toBe(0);
     expect(counts.outOfOrder).toBe(0);
     // With WAIT 1 no acknowledged write is lost, so nothing may be missing; a lost
