@@ -1,4 +1,4 @@
-import type { MessageStore } from "../store/store.js";
+import type { Continuity, MessageStore } from "../store/store.js";
 import { ChatFeed, type FeedOptions } from "./chat-feed.js";
 import type { Subscriber } from "./subscriber.js";
 
@@ -31,6 +31,7 @@ export class LiveHub {
   readonly #options: LiveHubOptions;
   readonly #feeds = new Map<string, Entry>();
   readonly #subscribers = new Set<Subscriber>();
+  readonly #checks = new Map<string, Promise<Continuity>>();
   readonly #stopMissedWakeUps: () => void;
 
   constructor(store: MessageStore, options: LiveHubOptions) {
@@ -59,7 +60,7 @@ export class LiveHub {
           const feed = this.#use(chatId);
           joined.push(chatId);
           await feed.started;
-          const continuity = position !== undefined && resumed ? await this.#store.continuity(chatId, position) : "ok";
+          const continuity = position !== undefined && resumed ? await this.#continuity(feed, position) : "ok";
           if (continuity === "ok") {
             subscriber.begin(chatId, position ?? feed.tail);
             await feed.join(subscriber, position ?? feed.tail);
@@ -96,6 +97,24 @@ export class LiveHub {
     this.#stopMissedWakeUps();
     for (const subscriber of this.#subscribers) subscriber.end();
     for (const chatId of [...this.#feeds.keys()]) this.#drop(chatId);
+  }
+
+  /**
+   * Whether a resumed position reads on without a gap. At the feed's tail it does (the feed
+   * has read nothing after it), which spares the reads of a reconnect storm, where every
+   * client resumes at the newest message; readers resuming at one older position share one
+   * check.
+   */
+  #continuity(feed: ChatFeed, position: bigint): Promise<Continuity> {
+    if (position === feed.tail) return Promise.resolve("ok");
+    const key = `${feed.chatId}\n${position}`;
+    let check = this.#checks.get(key);
+    if (!check) {
+      check = this.#store.continuity(feed.chatId, position);
+      this.#checks.set(key, check);
+      void check.finally(() => this.#checks.delete(key)).catch(() => {});
+    }
+    return check;
   }
 
   #use(chatId: string): ChatFeed {
