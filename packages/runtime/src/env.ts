@@ -77,5 +77,8 @@ export function serviceEnvShape(defaults: { port: number; metricsPort: number })
     SHUTDOWN_TIMEOUT_MS: envVar.integer(10_000, 0, 600_000),
     LOG_LEVEL: envVar.oneOf(logLevels, "info"),
     LOG_FORMAT: envVar.oneOf(logFormats, "json"),
+    LOG_REPEAT_INTERVAL_MS: envVar
+      .integer(10_000, 0, 3_600_000)
+      .describe("a failure that repeats (per request, per retry) is logged once per this interval and kind, then counted; 0 logs every one"),
   };
 }

@@ -1,7 +1,16 @@
 import type { RetryPolicy } from "./rpc/retry.js";
 import { loadAuthConfig, type AuthConfig } from "./auth/config.js";
 import { loadRateLimitConfig, type RateLimitConfig } from "./rate-limit/config.js";
-import { envVar, readEnv, serviceEnvShape, type LogFormat, type LogLevel } from "@chat/runtime";
+import {
+  clientDeadlinesEnvShape,
+  clientDeadlinesFrom,
+  envVar,
+  readEnv,
+  serviceEnvShape,
+  type ClientDeadlines,
+  type LogFormat,
+  type LogLevel,
+} from "@chat/runtime";
 
 export interface EdgeConfig {
   readonly host: string;
@@ -29,6 +38,8 @@ export interface EdgeConfig {
   readonly maxHeaderBytes: number;
   /** Most query parameters a request may carry. */
   readonly maxQueryParams: number;
+  /** How long a client may take to send its request headers and its whole request. */
+  readonly clientDeadlines: ClientDeadlines;
   /** Bearer-token authentication (AUTH_*). */
   readonly auth: AuthConfig;
   /** Per-user (or per-address) rate limits (RATE_LIMIT_*). */
@@ -37,10 +48,13 @@ export interface EdgeConfig {
   readonly metricsPort: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
+  /** A repeated failure is logged once per this interval and kind; 0 logs each. */
+  readonly logRepeatIntervalMs: number;
 }
 
 const shape = {
   ...serviceEnvShape({ port: 8080, metricsPort: 9464 }),
+  ...clientDeadlinesEnvShape,
   MESSAGE_SERVICE_URL: envVar.url("http://127.0.0.1:8081", ["http:"]),
   RPC_HTTP_VERSION: envVar.oneOf(["1.1", "2"], "1.1"),
   RPC_TIMEOUT_MS: envVar.integer(5_000, 10, 120_000),
@@ -77,11 +91,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
     maxBodyBytes: vars.MAX_BODY_BYTES,
     maxHeaderBytes: vars.MAX_HEADER_BYTES,
     maxQueryParams: vars.MAX_QUERY_PARAMS,
+    clientDeadlines: clientDeadlinesFrom(vars),
     auth: loadAuthConfig(env),
     rateLimit: loadRateLimitConfig(env),
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
     metricsPort: vars.METRICS_PORT,
     logLevel: vars.LOG_LEVEL,
     logFormat: vars.LOG_FORMAT,
+    logRepeatIntervalMs: vars.LOG_REPEAT_INTERVAL_MS,
   };
 }

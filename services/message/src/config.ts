@@ -1,5 +1,7 @@
 import { envVar, readEnv, serviceEnvShape, redisAccessFrom, redisEnvShape, redisTargetFrom } from "@chat/runtime";
+import { clientDeadlinesEnvShape, clientDeadlinesFrom } from "@chat/runtime";
 import type { LogFormat, LogLevel, RedisAccess, RedisTarget } from "@chat/runtime";
+import type { ListenerDeadlines } from "./http/connection-deadlines.js";
 import type { ChatLimits } from "./chat/rules.js";
 
 export interface MessageServiceConfig {
@@ -22,6 +24,10 @@ export interface MessageServiceConfig {
   readonly metricsPort: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
+  /** A repeated failure is logged once per this interval and kind; 0 logs each. */
+  readonly logRepeatIntervalMs: number;
+  /** What a client must send by when, and how long a connection may sit idle. */
+  readonly listener: ListenerDeadlines;
 }
 
 const shape = {
@@ -36,6 +42,10 @@ const shape = {
   MAX_MEMBER_ID_LENGTH: envVar.integer(64, 1, 1_024),
   MAX_PULL_LIMIT: envVar.integer(100, 1, 10_000),
   MAX_IN_FLIGHT: envVar.integer(4_096, 1, 1_000_000),
+  ...clientDeadlinesEnvShape,
+  IDLE_CONNECTION_TIMEOUT_MS: envVar
+    .integer(65_000, 100, 3_600_000)
+    .describe("an HTTP/1.1 connection between requests, or an HTTP/2 connection without an open stream, is closed after this"),
 };
 
 /** Reads the message service's settings from the environment; throws ConfigError on a bad value. */
@@ -63,5 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessageService
     metricsPort: vars.METRICS_PORT,
     logLevel: vars.LOG_LEVEL,
     logFormat: vars.LOG_FORMAT,
+    logRepeatIntervalMs: vars.LOG_REPEAT_INTERVAL_MS,
+    listener: { ...clientDeadlinesFrom(vars), idleTimeoutMs: vars.IDLE_CONNECTION_TIMEOUT_MS },
   };
 }

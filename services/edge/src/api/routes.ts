@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { MessageClient } from "../rpc/message-client.js";
 import { withRetries, type RetryPolicy } from "../rpc/retry.js";
 import { ApiError, invalidArgument } from "./api-error.js";
+import { inFlightLimit } from "./limit-in-flight.js";
 import { readFields } from "./request-fields.js";
 import { parsePull, parseSend, pullFields, sendFields } from "./schemas.js";
 
@@ -14,6 +15,8 @@ export interface ApiDeps {
   readonly messages: MessageClient;
   readonly retry: RetryPolicy;
   readonly maxBodyBytes: number;
+  /** Requests worked on at once, counted from when their body has arrived; more get a 503. */
+  readonly maxInFlight: number;
   /** Authentication and rate limits in front of each action (../guard.ts); none when absent. */
   readonly guard?: (action: ApiAction) => Middleware[];
   /** Set once shutdown begins; readiness then fails so no new traffic is routed here. */
@@ -57,6 +60,9 @@ export function apiRoutes(deps: ApiDeps): Router {
   const router = new Router();
   const retries = deps.retry.attempts > 1;
   const guard = deps.guard ?? (() => []);
+  // Only sends and pulls take a slot: probes and /ping never wait for one, so a flood of
+  // slow clients cannot fail them.
+  const inFlight = inFlightLimit(deps.maxInFlight);
 
   router.get("/ping", (ctx) => {
     ctx.body = { message: "pong" };
@@ -71,14 +77,16 @@ export function apiRoutes(deps: ApiDeps): Router {
       ...idempotencyKey(ctx.get("idempotency-key"), input.client_message_id, retries),
     };
     const headers = userHeaders(ctx);
-    const { message } = await withRetries(deps.retry, (timeoutMs) => deps.messages.send(request, { timeoutMs, headers }));
+    const { message } = await inFlight.run(() =>
+      withRetries(deps.retry, (timeoutMs) => deps.messages.send(request, { timeoutMs, headers })),
+    );
     ctx.body = { status: "success", message: toJson(message) };
   });
 
   router.get("/api/pull", ...guard("pull"), async (ctx) => {
     const input = parsePull(await readFields(ctx, pullFields, deps.maxBodyBytes));
     const headers = userHeaders(ctx);
-    const page = await withRetries(deps.retry, (timeoutMs) => deps.messages.pull(input, { timeoutMs, headers }));
+    const page = await inFlight.run(() => withRetries(deps.retry, (timeoutMs) => deps.messages.pull(input, { timeoutMs, headers })));
     ctx.body = {
       messages: page.messages.map(toJson),
       has_more: page.hasMore,
