@@ -6,7 +6,7 @@ import { defaultChatLimits, type ChatLimits } from "../../services/message/src/c
 import { errorInterceptor } from "../../services/message/src/errors.js";
 import routes from "../../services/message/src/routes.js";
 import { MemoryStore } from "../../services/message/src/store/memory-store.js";
-import { createRedisClient, type RedisTarget } from "@chat/runtime";
+import { createRedisClient, limitRepeats, type RedisTarget } from "@chat/runtime";
 import { RedisStore } from "../../services/message/src/store/redis/redis-store.js";
 import type { MessageStore } from "../../services/message/src/store/store.js";
 import type { Retention } from "../../services/message/src/store/retention.js";
@@ -40,7 +40,7 @@ export function openEngine(engine: EngineName, options: EngineOptions = {}): Mes
 
 /** An in-process MessageService client over the real routes and the given store. */
 export function serviceClient(store: MessageStore, options: { requireUser?: boolean } = {}): Client<typeof MessageService> {
-  const interceptors = [errorInterceptor(pino({ level: "silent" }))];
+  const interceptors = [errorInterceptor(limitRepeats(pino({ level: "silent" }), { intervalMs: 0 }))];
   const transport = createRouterTransport(routes({ store, limits: testLimits, ...options }, interceptors), {
     router: { interceptors },
   });

@@ -3,6 +3,8 @@ import {
   createLogger,
   createMetricsRegistry,
   drainConnections,
+  http1DeadlineOptions,
+  limitRepeats,
   listen,
   startMetricsServer,
   type Logger,
@@ -33,10 +35,12 @@ export async function start(
     logger.warn("AUTH_MODE=jwt without SERVICE_AUTH_KEY: the message service cannot tell this edge's calls from anyone else's");
   }
   let draining = false;
-  const guard = createGuard(config, logger, registry);
+  const errorLog = limitRepeats(logger, { intervalMs: config.logRepeatIntervalMs });
+  const guard = createGuard(config, { logger, errorLog }, registry);
   const app = createApp({
     logger,
     registry,
+    errorLog,
     messages: messages.client,
     retry: config.retry,
     maxInFlight: config.maxInFlight,
@@ -47,9 +51,9 @@ export async function start(
   });
   const server = http.createServer(
     {
-      // Slow or stuck clients cannot hold connections open indefinitely.
-      headersTimeout: 10_000,
-      requestTimeout: 30_000,
+      // Slow or stuck clients cannot hold connections open: headers and whole requests must
+      // arrive in time. Only what the client sends is bounded, never the answer.
+      ...http1DeadlineOptions(config.clientDeadlines),
       // Longer than typical load balancer idle timeouts, so the balancer closes first.
       keepAliveTimeout: 65_000,
       maxHeaderSize: config.maxHeaderBytes,
@@ -70,6 +74,7 @@ export async function start(
       messages.close();
       await guard.close();
       await metrics.close();
+      errorLog.flush();
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Logger } from "@chat/runtime";
+import type { RepeatLimitedLog } from "@chat/runtime";
 import type { Context, Next } from "koa";
 import { ApiError, unavailable } from "../api/api-error.js";
 import { KeysUnavailable, TokenRejected, type TokenVerifier } from "./verify-token.js";
@@ -22,7 +22,7 @@ function invalidToken(description: string): ApiError {
  * token is a 401 with a `WWW-Authenticate` challenge; signing keys that cannot be loaded
  * are a 503, so clients do not throw away good tokens because of our outage.
  */
-export function authenticate(verify: TokenVerifier, logger: Logger) {
+export function authenticate(verify: TokenVerifier, errorLog: RepeatLimitedLog) {
   return async (ctx: Context, next: Next): Promise<void> => {
     const header = ctx.get("authorization");
     if (header === "") {
@@ -35,7 +35,7 @@ export function authenticate(verify: TokenVerifier, logger: Logger) {
     } catch (error) {
       if (error instanceof TokenRejected) throw invalidToken(error.message);
       if (error instanceof KeysUnavailable) {
-        logger.error({ err: error.cause ?? error }, "token signing keys could not be loaded");
+        errorLog.log("error", "token signing keys", { err: error.cause ?? error }, "token signing keys could not be loaded");
         throw unavailable("authentication is unavailable; retry shortly", 5);
       }
       throw error;
