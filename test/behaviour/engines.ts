@@ -6,7 +6,7 @@ import { defaultChatLimits, type ChatLimits } from "../../services/message/src/c
 import { errorInterceptor } from "../../services/message/src/errors.js";
 import routes from "../../services/message/src/routes.js";
 import { MemoryStore } from "../../services/message/src/store/memory-store.js";
-import { createRedisClient, type RedisTarget } from "@chat/runtime";
+import { createRedisClient, limitRepeats, type RedisTarget } from "@chat/runtime";
 import { RedisStore } from "../../services/message/src/store/redis/redis-store.js";
 import { RedisNotifier } from "../../services/message/src/store/redis/redis-notifier.js";
 import { LiveHub } from "../../services/message/src/live/live-hub.js";
@@ -51,7 +51,7 @@ export interface ServiceClientOptions {
  * hub of chat feeds of its own (as one replica has), closed with close().
  */
 export function serviceClient(store: MessageStore, options: ServiceClientOptions = {}): Client<typeof MessageService> & { close(): void } {
-  const interceptors = [errorInterceptor(pino({ level: "silent" }))];
+  const interceptors = [errorInterceptor(limitRepeats(pino({ level: "silent" }), { intervalMs: 0 }))];
   const subscribe = { queueLimit: 1_000, heartbeatMs: 15_000, checkIntervalMs: 1_000, ...options.subscribe };
   const hub = new LiveHub(store, { readBatch: 500, checkIntervalMs: subscribe.checkIntervalMs, lingerMs: 1_000, onError: () => {} });
   const live = { hub, options: subscribe };

@@ -33,7 +33,7 @@ describe("bearer tokens with a shared secret (HS256)", () => {
   beforeAll(async () => {
     stack = await startStack(
       { REDIS_URL: inject("redisUrl"), AUTH_REQUIRE_USER: "true" },
-      { ...jwtEnv, AUTH_JWT_SECRET: testSecret },
+      { ...jwtEnv, AUTH_JWT_SECRET: testSecret, AUTH_MAX_TOKEN_LIFETIME_SECONDS: "3600" },
     );
     api = restClient(stack.edge.url);
   });
@@ -63,6 +63,8 @@ describe("bearer tokens with a shared secret (HS256)", () => {
     ["an expired token", { exp: Math.floor(Date.now() / 1000) - 3600 }, /expired/],
     ["a token for another audience", { aud: "another-api" }, /'aud' claim/],
     ["a token from another issuer", { iss: "https://evil.test" }, /'iss' claim/],
+    ["a token valid until the year 9999", { exp: 253_402_300_799 }, /lifetime \(exp - iat\) of \d+ s is longer than the 3600 s this API accepts/],
+    ["a token without iat that has days left", { iat: undefined, exp: Math.floor(Date.now() / 1000) + 3 * 86_400 }, /remaining lifetime \(exp - now\)/],
   ])("answers 401 invalid_token to %s", async (_name, claims, description) => {
     const { a, chat } = uniqueChat();
     const token = await signToken(a, claims);

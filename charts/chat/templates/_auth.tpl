@@ -70,6 +70,7 @@ AUTH_JWT_SECRET_FILE: {{ include "chat.auth.secretFile" . | quote }}
 AUTH_ALGORITHMS: {{ join "," . | quote }}
 {{- end }}
 AUTH_CLOCK_SKEW_SECONDS: {{ $jwt.clockSkewSeconds | quote }}
+AUTH_MAX_TOKEN_LIFETIME_SECONDS: {{ $jwt.maxTokenLifetimeSeconds | quote }}
 {{- end }}
 {{- end }}
 

@@ -93,5 +93,8 @@ export function serviceEnvShape(defaults: { port: number; metricsPort: number })
     LOG_FORMAT: envVar
       .oneOf(logFormats, "json")
       .describe("`json`: one JSON object per line; `pretty`: one readable line per event, for a terminal"),
+    LOG_REPEAT_INTERVAL_MS: envVar
+      .integer(10_000, 0, 3_600_000)
+      .describe("a failure that repeats (per request, per retry) is logged once per this interval and kind, then counted; 0 logs every one"),
   };
 }

@@ -1,5 +1,6 @@
 export { ConfigError, envVar, readEnv, serviceEnvShape, type EnvSection } from "./env.js";
 export { createLogger, type LogFormat, type LogLevel, type Logger } from "./logger.js";
+export { limitRepeats, type RepeatLimitedLog } from "./repeat-limited-log.js";
 export { createMetricsRegistry, startMetricsServer } from "./metrics.js";
 export { httpStatusOfCode, rpcCodeName } from "./rpc-codes.js";
 export {
@@ -14,6 +15,8 @@ export { onStreamEnd } from "./stream-responses.js";
 export { runService, type Running } from "./lifecycle.js";
 export { listen } from "./listen.js";
 export { drainConnections, trackSessions } from "./http-shutdown.js";
+export { clientDeadlinesEnvShape, clientDeadlinesFrom, http1DeadlineOptions, type ClientDeadlines } from "./client-deadlines.js";
+export { discardRequestBody } from "./discard-request-body.js";
 export { createRedisClient, type RedisClient, type RedisClientOptions } from "./redis-client.js";
 export { readSecret } from "./secrets.js";
 export {

@@ -1,7 +1,6 @@
 import Koa from "koa";
-import type { Logger } from "@chat/runtime";
+import type { Logger, RepeatLimitedLog } from "@chat/runtime";
 import type { Registry } from "prom-client";
-import { limitInFlight } from "./api/limit-in-flight.js";
 import { observeRequests } from "./api/observe-requests.js";
 import { errorResponses } from "./api/errors.js";
 import { limitQueryParameters } from "./api/request-limits.js";
@@ -10,7 +9,8 @@ import { apiRoutes, type ApiDeps } from "./api/routes.js";
 export interface AppDeps extends ApiDeps {
   readonly logger: Logger;
   readonly registry: Registry;
-  readonly maxInFlight: number;
+  /** Where failures that repeat per request are logged. */
+  readonly errorLog: RepeatLimitedLog;
   /** Most query parameters a request may carry. */
   readonly maxQueryParams: number;
   /** Most chats one event stream may watch: its query may name that many. */
@@ -21,7 +21,7 @@ export interface AppDeps extends ApiDeps {
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   const router = apiRoutes(deps);
-  app.silent = true; // errors are logged by errorResponses, with their request
+  app.silent = true; // errors are logged by errorResponses, with their route
   app.use(async (ctx, next) => {
     ctx.set("x-content-type-options", "nosniff");
     ctx.set("cache-control", "no-store");
@@ -34,10 +34,9 @@ export function createApp(deps: AppDeps): Koa {
     await next();
   });
   app.use(observeRequests(deps.logger, deps.registry));
-  app.use(errorResponses(deps.logger));
+  app.use(errorResponses(deps.errorLog));
   // An event stream names its chats in the query (chat=… repeated).
   app.use(limitQueryParameters((ctx) => (ctx.path === "/api/events" ? deps.maxSubscribeChats + 3 : deps.maxQueryParams)));
-  app.use(limitInFlight(deps.maxInFlight));
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

@@ -2,7 +2,18 @@ import type { RetryPolicy } from "./rpc/retry.js";
 import { loadAuthConfig, type AuthConfig, authEnvShape } from "./auth/config.js";
 import { loadRateLimitConfig, type RateLimitConfig, rateLimitEnvShape } from "./rate-limit/config.js";
 import { loadServiceCredentialConfig, serviceCredentialEnvShape, type ServiceCredentialConfig } from "./rpc/credential-config.js";
-import { envVar, readEnv, redisEnvShape, serviceEnvShape, type EnvSection, type LogFormat, type LogLevel } from "@chat/runtime";
+import {
+  clientDeadlinesEnvShape,
+  clientDeadlinesFrom,
+  envVar,
+  readEnv,
+  redisEnvShape,
+  serviceEnvShape,
+  type ClientDeadlines,
+  type EnvSection,
+  type LogFormat,
+  type LogLevel,
+} from "@chat/runtime";
 
 export interface EdgeConfig {
   readonly host: string;
@@ -37,6 +48,8 @@ export interface EdgeConfig {
     readonly maxStreams: number;
     readonly maxChats: number;
   };
+  /** How long a client may take to send its request headers and its whole request. */
+  readonly clientDeadlines: ClientDeadlines;
   /** Bearer-token authentication (AUTH_*). */
   readonly auth: AuthConfig;
   /** The key that signs calls to the message service (SERVICE_AUTH_KEY*); undefined: calls carry no credential. */
@@ -47,10 +60,13 @@ export interface EdgeConfig {
   readonly metricsPort: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
+  /** A repeated failure is logged once per this interval and kind; 0 logs each. */
+  readonly logRepeatIntervalMs: number;
 }
 
 const shape = {
   ...serviceEnvShape({ port: 8080, metricsPort: 9464 }),
+  ...clientDeadlinesEnvShape,
   MESSAGE_SERVICE_URL: envVar.url("http://127.0.0.1:8081", ["http:"]).describe("base URL of the message service"),
   RPC_HTTP_VERSION: envVar
     .oneOf(["1.1", "2"], "1.1")
@@ -132,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
       maxStreams: vars.MAX_STREAMS,
       maxChats: vars.MAX_SUBSCRIBE_CHATS,
     },
+    clientDeadlines: clientDeadlinesFrom(vars),
     auth: loadAuthConfig(env),
     serviceCredential: loadServiceCredentialConfig(env),
     rateLimit: loadRateLimitConfig(env),
@@ -139,5 +156,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
     metricsPort: vars.METRICS_PORT,
     logLevel: vars.LOG_LEVEL,
     logFormat: vars.LOG_FORMAT,
+    logRepeatIntervalMs: vars.LOG_REPEAT_INTERVAL_MS,
   };
 }

@@ -1,4 +1,4 @@
-import type { Logger } from "@chat/runtime";
+import type { Logger, RepeatLimitedLog } from "@chat/runtime";
 import type { Context, Next } from "koa";
 import { Counter, type Registry } from "prom-client";
 import type { AuthConfig } from "./auth/config.js";
@@ -18,48 +18,49 @@ export interface Guard {
   close(): Promise<void>;
 }
 
-const errorLogIntervalMs = 10_000;
+/** How the guard reports: startup notes to `logger`, failures that repeat per request to `errorLog`. */
+interface GuardLogs {
+  readonly logger: Logger;
+  readonly errorLog: RepeatLimitedLog;
+}
 
-function openLimiter(config: RateLimitConfig, logger: Logger, errors: Counter): RateLimiter {
+function openLimiter(config: RateLimitConfig, logs: GuardLogs, errors: Counter): RateLimiter {
   if (config.redis === undefined) {
-    logger.warn("rate limits: kept in this process (no REDIS_URL or REDIS_CLUSTER_NODES); each replica counts on its own");
+    logs.logger.warn("rate limits: kept in this process (no REDIS_URL or REDIS_CLUSTER_NODES); each replica counts on its own");
     return new MemoryRateLimiter();
   }
-  let lastLogged = 0;
   return new RedisRateLimiter({
     ...config.redis,
     commandTimeoutMs: config.timeoutMs,
     onError(error) {
       errors.inc();
-      // Fail open: the request goes through. Log the cause, at most every few seconds.
-      if (Date.now() - lastLogged < errorLogIntervalMs) return;
-      lastLogged = Date.now();
-      logger.warn({ err: error }, "rate limiter unavailable; letting requests through");
+      // Fail open: the request goes through.
+      logs.errorLog.log("warn", "rate limiter", { err: error }, "rate limiter unavailable; letting requests through");
     },
   });
 }
 
 /** The authentication of each action: event streams may carry the token as access_token (EventSource sets no headers). */
-function authenticationFor(auth: AuthConfig, logger: Logger): (action: ApiAction) => Middleware[] {
+function authenticationFor(auth: AuthConfig, logs: GuardLogs): (action: ApiAction) => Middleware[] {
   if (auth.mode === "none") {
-    logger.warn("authentication: off (AUTH_MODE=none); anyone may read and send as anyone");
+    logs.logger.warn("authentication: off (AUTH_MODE=none); anyone may read and send as anyone");
     return () => [];
   }
-  const { issuer, audience, algorithms, keys } = auth;
-  logger.info({ issuer, audience, algorithms, keys: keys.kind }, "authentication: bearer JWTs");
+  const { issuer, audience, algorithms, keys, maxTokenLifetimeSeconds } = auth;
+  logs.logger.info({ issuer, audience, algorithms, keys: keys.kind, maxTokenLifetimeSeconds }, "authentication: bearer JWTs");
   const verify = createTokenVerifier(auth);
-  const fromHeader = [authenticate(verify, logger)];
-  const fromHeaderOrQuery = [authenticate(verify, logger, { queryParameter: "access_token" })];
+  const fromHeader = [authenticate(verify, logs.errorLog)];
+  const fromHeaderOrQuery = [authenticate(verify, logs.errorLog, { queryParameter: "access_token" })];
   return (action) => (action === "events" ? fromHeaderOrQuery : fromHeader);
 }
 
 /** Builds the guard the configuration asks for; with everything off it adds nothing. */
 export function createGuard(
   config: { readonly auth: AuthConfig; readonly rateLimit: RateLimitConfig },
-  logger: Logger,
+  logs: GuardLogs,
   registry: Registry,
 ): Guard {
-  const authentication = authenticationFor(config.auth, logger);
+  const authentication = authenticationFor(config.auth, logs);
   const rules = { send: config.rateLimit.send, pull: config.rateLimit.pull };
   if (rules.send === undefined && rules.pull === undefined) {
     return { before: authentication, close: async () => {} };
@@ -75,7 +76,7 @@ export function createGuard(
     help: "Rate limiter calls that failed (its Redis was unavailable); those requests were let through.",
     registers: [registry],
   });
-  const limiter = openLimiter(config.rateLimit, logger, errors);
+  const limiter = openLimiter(config.rateLimit, logs, errors);
   const options = {
     limiter,
     trustedProxyHops: config.rateLimit.trustedProxyHops,

@@ -3,6 +3,8 @@ import {
   createLogger,
   createMetricsRegistry,
   drainConnections,
+  http1DeadlineOptions,
+  limitRepeats,
   listen,
   startMetricsServer,
   type Logger,
@@ -47,10 +49,12 @@ export async function start(
   const streams = new OpenStreams(config.events.maxStreams);
   const events = eventsRoute({ live, streams, sse: config.events, maxChats: config.events.maxChats, logger, userHeaders });
   let draining = false;
-  const guard = createGuard(config, logger, registry);
+  const errorLog = limitRepeats(logger, { intervalMs: config.logRepeatIntervalMs });
+  const guard = createGuard(config, { logger, errorLog }, registry);
   const app = createApp({
     logger,
     registry,
+    errorLog,
     messages: messages.client,
     retry: config.retry,
     maxInFlight: config.maxInFlight,
@@ -63,9 +67,9 @@ export async function start(
   });
   const server = http.createServer(
     {
-      // Slow or stuck clients cannot hold connections open indefinitely.
-      headersTimeout: 10_000,
-      requestTimeout: 30_000,
+      // Slow or stuck clients cannot hold connections open: headers and whole requests must
+      // arrive in time. Only what the client sends is bounded, never the answer.
+      ...http1DeadlineOptions(config.clientDeadlines),
       // Longer than typical load balancer idle timeouts, so the balancer closes first.
       keepAliveTimeout: 65_000,
       maxHeaderSize: config.maxHeaderBytes,
@@ -91,6 +95,7 @@ export async function start(
       messages.close();
       await guard.close();
       await metrics.close();
+      errorLog.flush();
     },
   };
 }

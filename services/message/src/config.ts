@@ -1,5 +1,7 @@
 import { envVar, readEnv, serviceEnvShape, redisAccessFrom, redisEnvShape, redisTargetFrom } from "@chat/runtime";
+import { clientDeadlinesEnvShape, clientDeadlinesFrom } from "@chat/runtime";
 import type { EnvSection, LogFormat, LogLevel, RedisAccess, RedisTarget } from "@chat/runtime";
+import type { ListenerDeadlines } from "./http/connection-deadlines.js";
 import type { ChatLimits } from "./chat/rules.js";
 import type { Retention } from "./store/retention.js";
 import type { SubscribeOptions } from "./live/subscribe.js";
@@ -33,6 +35,10 @@ export interface MessageServiceConfig {
   readonly metricsPort: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
+  /** A repeated failure is logged once per this interval and kind; 0 logs each. */
+  readonly logRepeatIntervalMs: number;
+  /** What a client must send by when, and how long a connection may sit idle. */
+  readonly listener: ListenerDeadlines;
 }
 
 const serviceShape = {
@@ -75,6 +81,10 @@ const serviceShape = {
   SUBSCRIBE_CHECK_INTERVAL_MS: envVar
     .integer(5_000, 100, 600_000)
     .describe("how often each watched chat's newest message is checked, which bounds the delay of a lost wake-up, in milliseconds"),
+  ...clientDeadlinesEnvShape,
+  IDLE_CONNECTION_TIMEOUT_MS: envVar
+    .integer(65_000, 100, 3_600_000)
+    .describe("an HTTP/1.1 connection between requests, or an HTTP/2 connection without an open stream, is closed after this"),
 };
 
 const shape = { ...serviceShape, ...redisEnvShape };
@@ -119,5 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessageService
     metricsPort: vars.METRICS_PORT,
     logLevel: vars.LOG_LEVEL,
     logFormat: vars.LOG_FORMAT,
+    logRepeatIntervalMs: vars.LOG_REPEAT_INTERVAL_MS,
+    listener: { ...clientDeadlinesFrom(vars), idleTimeoutMs: vars.IDLE_CONNECTION_TIMEOUT_MS },
   };
 }

@@ -1,9 +1,9 @@
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { MessageService } from "@chat/proto";
 import {
   createLogger,
   createMetricsRegistry,
   drainConnections,
+  limitRepeats,
   listen,
   startMetricsServer,
   trackSessions,
@@ -14,6 +14,7 @@ import {
 import type { MessageServiceConfig } from "./config.js";
 import { authenticateCallers, createCallerAuthenticator } from "./auth/caller-auth.js";
 import { errorInterceptor } from "./errors.js";
+import { connectAdapter } from "./http/connect-adapter.js";
 import { connectUnaryFastPath } from "./http/connect-unary-handler.js";
 import { createDualProtocolServer } from "./http/dual-protocol.js";
 import { healthHandler, type HealthState } from "./http/health.js";
@@ -31,6 +32,7 @@ export async function start(
   logger: Logger = createLogger("chat-message", config.logLevel),
 ): Promise<Running> {
   const registry = createMetricsRegistry();
+  const errorLog = limitRepeats(logger, { intervalMs: config.logRepeatIntervalMs });
   const { store, failure } = await openStore(config, logger, registry);
   const health: HealthState = { draining: false };
   const hub = new LiveHub(store, {
@@ -46,25 +48,26 @@ export async function start(
     // SendBatch items are traced one by one, as the Send calls they stand for.
     tracingServerInterceptor({ untraced: [MessageService.method.sendBatch] }),
     observeRpcs(logger, registry),
-    errorInterceptor(logger),
+    errorInterceptor(errorLog),
     limitInFlight(config.maxInFlight),
   ];
   // Every call proves it comes from the edge; SendBatch items ride on their batch's proof.
   const callInterceptors = config.callerAuth
     ? [...interceptors, authenticateCallers(createCallerAuthenticator(config.callerAuth, { logger, registry }))]
     : interceptors;
-  const connectAdapter = connectNodeAdapter({
+  const adapter = connectAdapter({
     routes: routes(deps, interceptors),
     interceptors: callInterceptors,
     readMaxBytes: maxRequestBytes,
     fallback: healthHandler(store, health),
+    onError: (error, procedure) => errorLog.log("error", `${procedure} handler`, { err: error, procedure }, "rpc handler failed"),
   });
   const handler = connectUnaryFastPath(
     MessageService,
     messageService(deps, interceptors) as never,
     callInterceptors,
     { readMaxBytes: maxRequestBytes },
-    connectAdapter,
+    adapter,
   );
   const server = createDualProtocolServer(
     (request, response) => {
@@ -73,11 +76,8 @@ export async function start(
       if (health.draining && request.httpVersionMajor === 1) response.setHeader("connection", "close");
       handler(request, response);
     },
-    {
-      // Idle keep-alive connections outlive the edge's idle timeout, so the edge closes them first.
-      http1: { keepAliveTimeout: 65_000, headersTimeout: 10_000, requestTimeout: 30_000 },
-      http2: {},
-    },
+    // Idle connections outlive the edge's idle timeouts (65 s by default), so the edge closes them first.
+    config.listener,
   );
   const sessions = trackSessions(server.http2);
 
@@ -97,6 +97,7 @@ export async function start(
         config.shutdownTimeoutMs,
       );
       await Promise.all([store.close(), metrics.close()]);
+      errorLog.flush();
     },
   };
 }

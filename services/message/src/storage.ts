@@ -1,4 +1,4 @@
-import { createRedisClient, type Logger } from "@chat/runtime";
+import { createRedisClient, limitRepeats, type Logger } from "@chat/runtime";
 import { Counter, type Registry } from "prom-client";
 import type { MessageServiceConfig } from "./config.js";
 import { MemoryStore } from "./store/memory-store.js";
@@ -37,10 +37,12 @@ export async function openStore(config: MessageServiceConfig, logger: Logger, re
     help: "Sends refused because Redis was full (used memory at maxmemory with maxmemory-policy noeviction); each was answered as retryable Unavailable (HTTP 503). Reads go on working.",
     registers: [registry],
   });
+  // Every reconnect attempt fails the same way while Redis is away: log it once per interval.
+  const connectionErrors = limitRepeats(logger, { intervalMs: config.logRepeatIntervalMs });
   for (const connection of [client, subscriber]) {
     connection.on("error", (error: Error) => {
       errors.inc({ kind: "connection" });
-      logger.warn({ err: error }, "redis connection error");
+      connectionErrors.log("warn", "redis connection", { err: error }, "redis connection error");
     });
   }
   logger.info({ engine: config.storage.kind }, "storage: redis");

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { httpStatusOfCode, rpcCodeName, type Logger } from "@chat/runtime";
+import { httpStatusOfCode, rpcCodeName, type RepeatLimitedLog } from "@chat/runtime";
 import type { Context, Next } from "koa";
 import { ApiError, unavailable } from "./api-error.js";
 
@@ -39,9 +39,10 @@ function toApiError(error: unknown): ApiError | undefined {
 
 /**
  * Turns every failure below it into the JSON error body, and unmatched routes into 404.
- * Server-side failures are logged with their cause and answered without internals.
+ * Server-side failures are logged with their cause, once per route, code and interval while
+ * they repeat (an outage fails every request), and answered without internals.
  */
-export function errorResponses(logger: Logger) {
+export function errorResponses(errorLog: RepeatLimitedLog) {
   return async (ctx: Context, next: Next): Promise<void> => {
     try {
       await next();
@@ -54,7 +55,10 @@ export function errorResponses(logger: Logger) {
       }
     } catch (error) {
       const known = toApiError(error) ?? new ApiError(500, "internal", "internal error");
-      if (known.status >= 500) logger.error({ err: error, route: ctx.path }, known.message);
+      if (known.status >= 500) {
+        const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? "unmatched";
+        errorLog.log("error", `${known.code} ${route}`, { err: error, route }, known.message);
+      }
       ctx.status = known.status;
       ctx.set(known.headers);
       ctx.body = { error: { code: known.code, message: known.message } };

@@ -1,6 +1,6 @@
-import type { IncomingMessage } from "node:http";
 import type { Context } from "koa";
 import getRawBody from "raw-body";
+import { discardRequestBody } from "@chat/runtime";
 import { ApiError, invalidArgument } from "./api-error.js";
 
 /** Request fields by canonical name; values are whatever JSON or the query string held. */
@@ -41,30 +41,9 @@ function foldKeys(source: Iterable<[string, unknown]>, canonical: FieldNames): R
 const closeConnection = { connection: "close" };
 // Invalid UTF-8 is refused rather than replaced with U+FFFD, so what is stored is what was sent.
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-// What is read and dropped of a refused body, so a client still sending it gets the answer
-// instead of a connection reset (RFC 9112 §9.6); past this, the connection is cut.
-const drainBytes = 1024 * 1024;
-const drainMs = 2_000;
-
-/** Reads what is left of a refused body and drops it, until it ends or the bound is reached. */
-function drainBody(req: IncomingMessage): Promise<void> {
-  if (req.complete) return Promise.resolve();
-  return new Promise((resolve) => {
-    let seen = 0;
-    const finish = () => {
-      clearTimeout(timer);
-      req.off("data", onData).off("end", finish).off("close", finish).off("error", finish);
-      resolve();
-    };
-    const onData = (chunk: Buffer) => {
-      seen += chunk.length;
-      if (seen > drainBytes) finish();
-    };
-    const timer = setTimeout(finish, drainMs);
-    req.on("data", onData).once("end", finish).once("close", finish).once("error", finish);
-    req.resume();
-  });
-}
+// What is read and dropped of a refused body before it is answered, so a client still sending
+// gets the answer instead of a connection reset; past this, it is answered and then cut.
+const discardLimits = { maxBytes: 1024 * 1024, maxMs: 2_000 };
 
 async function readBody(ctx: Context, maxBytes: number): Promise<string> {
   let bytes: Buffer;
@@ -72,7 +51,7 @@ async function readBody(ctx: Context, maxBytes: number): Promise<string> {
     bytes = await getRawBody(ctx.req, { limit: maxBytes });
   } catch (error) {
     const type = (error as { type?: string }).type;
-    await drainBody(ctx.req);
+    await discardRequestBody(ctx.req, discardLimits);
     if (type === "entity.too.large") {
       throw new ApiError(413, "payload_too_large", `request body is larger than ${maxBytes} bytes`, closeConnection);
     }

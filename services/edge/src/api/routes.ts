@@ -7,6 +7,7 @@ import type { MessageClient } from "../rpc/message-client.js";
 import { withRetries, type RetryPolicy } from "../rpc/retry.js";
 import { ApiError } from "./api-error.js";
 import { clientKey, keyConflict, newRetryKey } from "./idempotency-key.js";
+import { inFlightLimit } from "./limit-in-flight.js";
 import { readFields } from "./request-fields.js";
 import { parsePull, parseSend, pullFields, sendFields } from "./schemas.js";
 
@@ -16,6 +17,8 @@ export interface ApiDeps {
   readonly messages: MessageClient;
   readonly retry: RetryPolicy;
   readonly maxBodyBytes: number;
+  /** Requests worked on at once, counted from when their body has arrived; more get a 503. */
+  readonly maxInFlight: number;
   /** Authentication and rate limits in front of each action (../guard.ts); none when absent. */
   readonly guard?: (action: ApiAction) => Middleware[];
   /** Set once shutdown begins; readiness then fails so no new traffic is routed here. */
@@ -43,6 +46,9 @@ export function apiRoutes(deps: ApiDeps): Router {
   const router = new Router();
   const retries = deps.retry.attempts > 1;
   const guard = deps.guard ?? (() => []);
+  // Only sends and pulls take a slot: probes and /ping never wait for one, so a flood of
+  // slow clients cannot fail them.
+  const inFlight = inFlightLimit(deps.maxInFlight);
 
   router.get("/ping", (ctx) => {
     ctx.body = { message: "pong" };
@@ -54,19 +60,23 @@ export function apiRoutes(deps: ApiDeps): Router {
     const retryKey = client === undefined && retries ? newRetryKey() : undefined;
     const request = { chat: input.chat, text: input.text, sender: input.sender, clientMessageId: client?.key ?? "" };
     const headers = userHeaders(ctx);
-    const { message } = await withRetries(deps.retry, ({ timeoutMs, sinceFirstMs }) => {
-      const attempt = retryKey === undefined ? request : { ...request, retryKey: { key: retryKey, sinceFirstAttemptMs: BigInt(sinceFirstMs) } };
-      return deps.messages.send(attempt, { timeoutMs, headers });
-    }).catch((error: unknown) => {
-      throw keyConflict(client, error);
-    });
+    const { message } = await inFlight
+      .run(() =>
+        withRetries(deps.retry, ({ timeoutMs, sinceFirstMs }) => {
+          const attempt = retryKey === undefined ? request : { ...request, retryKey: { key: retryKey, sinceFirstAttemptMs: BigInt(sinceFirstMs) } };
+          return deps.messages.send(attempt, { timeoutMs, headers });
+        }),
+      )
+      .catch((error: unknown) => {
+        throw keyConflict(client, error);
+      });
     ctx.body = { status: "success", message: toJson(message) };
   });
 
   router.get("/api/pull", ...guard("pull"), async (ctx) => {
     const input = parsePull(await readFields(ctx, pullFields, deps.maxBodyBytes));
     const headers = userHeaders(ctx);
-    const page = await withRetries(deps.retry, ({ timeoutMs }) => deps.messages.pull(input, { timeoutMs, headers }));
+    const page = await inFlight.run(() => withRetries(deps.retry, ({ timeoutMs }) => deps.messages.pull(input, { timeoutMs, headers })));
     ctx.body = {
       messages: page.messages.map(toJson),
       has_more: page.hasMore,

@@ -1,4 +1,4 @@
-import type { Logger } from "@chat/runtime";
+import type { RepeatLimitedLog } from "@chat/runtime";
 import type { Context, Next } from "koa";
 import { ApiError, unavailable } from "../api/api-error.js";
 import { KeysUnavailable, TokenRejected, type TokenVerifier } from "./verify-token.js";
@@ -38,7 +38,7 @@ function tokenOf(ctx: Context, queryParameter: string | undefined): string {
  * are a 503, so clients do not throw away good tokens because of our outage. With
  * `queryParameter`, the token may come in the query instead of the header.
  */
-export function authenticate(verify: TokenVerifier, logger: Logger, options: { readonly queryParameter?: string } = {}) {
+export function authenticate(verify: TokenVerifier, errorLog: RepeatLimitedLog, options: { readonly queryParameter?: string } = {}) {
   return async (ctx: Context, next: Next): Promise<void> => {
     const token = tokenOf(ctx, options.queryParameter);
     try {
@@ -46,7 +46,7 @@ export function authenticate(verify: TokenVerifier, logger: Logger, options: { r
     } catch (error) {
       if (error instanceof TokenRejected) throw invalidToken(error.message);
       if (error instanceof KeysUnavailable) {
-        logger.error({ err: error.cause ?? error }, "token signing keys could not be loaded");
+        errorLog.log("error", "token signing keys", { err: error.cause ?? error }, "token signing keys could not be loaded");
         throw unavailable("authentication is unavailable; retry shortly", 5);
       }
       throw error;

@@ -29,6 +29,11 @@ describe("loadAuthConfig", () => {
     expect(config).toMatchObject({ mode: "jwt", algorithms: ["HS256"], audience: ["a", "b"], clockSkewSeconds: 30 });
   });
 
+  it("reads the longest accepted token lifetime, 0 (no limit) by default", () => {
+    expect(loadAuthConfig({ ...jwt, AUTH_JWT_SECRET: secret })).toMatchObject({ maxTokenLifetimeSeconds: 0 });
+    expect(loadAuthConfig({ ...jwt, AUTH_JWT_SECRET: secret, AUTH_MAX_TOKEN_LIFETIME_SECONDS: "3600" })).toMatchObject({ maxTokenLifetimeSeconds: 3600 });
+  });
+
   it("reads the secret from a file, without its trailing newline", () => {
     const file = join(mkdtempSync(join(tmpdir(), "auth-")), "secret");
     writeFileSync(file, `${secret}\n`);
@@ -54,6 +59,7 @@ describe("loadAuthConfig", () => {
     [{ ...jwt, AUTH_JWKS_URL: "https://idp.test/jwks", AUTH_ALGORITHMS: "HS256" }, "with a JWKS use some of RS256"],
     [{ ...jwt, AUTH_JWT_SECRET: secret, AUTH_ALGORITHMS: "none" }, "HS256"],
     [{ AUTH_MODE: "basic" }, "AUTH_MODE"],
+    [{ ...jwt, AUTH_JWT_SECRET: secret, AUTH_MAX_TOKEN_LIFETIME_SECONDS: "-1" }, "AUTH_MAX_TOKEN_LIFETIME_SECONDS"],
   ])("refuses %j", (env, message) => {
     expect(configError(env)).toContain(message);
   });

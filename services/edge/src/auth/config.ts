@@ -18,6 +18,8 @@ export interface JwtSettings {
   readonly audience: readonly string[];
   /** Leeway for exp and nbf, for clocks that disagree a little. */
   readonly clockSkewSeconds: number;
+  /** Longest lifetime a token may have (exp - iat; exp - now without iat); 0 = no limit. */
+  readonly maxTokenLifetimeSeconds: number;
 }
 
 /** "none": every request is anonymous (development, the seed API). "jwt": bearer tokens. */
@@ -44,6 +46,9 @@ export const authEnvShape = {
     .optionalText()
     .describe("accepted signing algorithms, comma-separated (unset: `HS256` with a secret, `RS256,ES256` with a JWKS)"),
   AUTH_CLOCK_SKEW_SECONDS: envVar.integer(30, 0, 300).describe("leeway for `exp` and `nbf`, in seconds"),
+  AUTH_MAX_TOKEN_LIFETIME_SECONDS: envVar
+    .integer(0, 0, 10 * 366 * 86_400)
+    .describe("longest lifetime a token may have, exp - iat (exp - now for a token without iat); longer-lived tokens are refused; 0 = no limit"),
 };
 
 function invalid(line: string): ConfigError {
@@ -95,5 +100,6 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig
     issuer: vars.AUTH_ISSUER,
     audience: vars.AUTH_AUDIENCE.split(",").map((name) => name.trim()).filter((name) => name !== ""),
     clockSkewSeconds: vars.AUTH_CLOCK_SKEW_SECONDS,
+    maxTokenLifetimeSeconds: vars.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
   };
 }

@@ -31,6 +31,7 @@ const hsSettings: JwtSettings = {
   issuer,
   audience: [audience],
   clockSkewSeconds: 30,
+  maxTokenLifetimeSeconds: 0,
 };
 
 describe("HS256 with a shared secret", () => {
@@ -87,6 +88,39 @@ describe("HS256 with a shared secret", () => {
   });
 });
 
+describe("a maximum token lifetime", () => {
+  const hour = 3_600;
+  const verify = createTokenVerifier({ ...hsSettings, maxTokenLifetimeSeconds: hour });
+  const token = (claims: JWTPayload) => sign(secret, { alg: "HS256" }, claims);
+
+  it("accepts a token that lives exactly as long as allowed, or less", async () => {
+    expect(await verify(await token({ iat: now() - 60, exp: now() - 60 + hour }))).toBe("alice");
+    expect(await verify(await token({ iat: now(), exp: now() + 300 }))).toBe("alice");
+  });
+
+  it("refuses a token whose exp - iat is longer, even when little of it is left", async () => {
+    const error = await rejectionOf(verify(await token({ iat: now() - 2 * hour, exp: now() + 60 })));
+    expect(error).toBeInstanceOf(TokenRejected);
+    expect(error.message).toBe(`the token's lifetime (exp - iat) of ${2 * hour + 60} s is longer than the ${hour} s this API accepts`);
+  });
+
+  it("refuses a token valid until the year 9999", async () => {
+    const error = await rejectionOf(verify(await token({ exp: 253_402_300_799 })));
+    expect(error.message).toMatch(/^the token's lifetime \(exp - iat\) of \d+ s is longer than the 3600 s this API accepts$/);
+  });
+
+  it("judges a token without iat by what is left of its life, allowing for clock skew", async () => {
+    expect(await verify(await token({ iat: undefined, exp: now() + hour + 20 }))).toBe("alice");
+    const error = await rejectionOf(verify(await token({ iat: undefined, exp: now() + hour + 120 })));
+    expect(error.message).toMatch(/^the token's remaining lifetime \(exp - now\) of 37\d\d s is longer than the 3600 s this API accepts$/);
+  });
+
+  it("accepts any lifetime when the limit is 0", async () => {
+    const unlimited = createTokenVerifier(hsSettings);
+    expect(await unlimited(await token({ exp: 253_402_300_799 }))).toBe("alice");
+  });
+});
+
 describe("RS256 and ES256 against a JWKS URL", () => {
   let server: http.Server;
   let published: JWK[] = [];
@@ -117,6 +151,7 @@ describe("RS256 and ES256 against a JWKS URL", () => {
     issuer,
     audience: [audience, "other-api"],
     clockSkewSeconds: 0,
+    maxTokenLifetimeSeconds: 0,
   });
 
   it("verifies tokens of either algorithm, fetching the key set once", async () => {

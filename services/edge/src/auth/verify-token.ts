@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import type { JwtSettings } from "./config.js";
 
 /** The token is not acceptable; the message says why, fit for `error_description`. */
@@ -44,6 +44,22 @@ function rejection(error: unknown): Error {
 const loneSurrogate = /\p{Cs}/u;
 const maxSubjectLength = 1024;
 
+/**
+ * Refuses a token that lives longer than `maxSeconds` (0: no limit): one that leaks stays
+ * usable only that long. Without `iat`, what is left of its life must fit; the clock skew
+ * allows for an issuer whose clock runs ahead.
+ */
+function checkLifetime(payload: { exp?: number; iat?: number }, maxSeconds: number, skewSeconds: number): void {
+  if (maxSeconds === 0 || payload.exp === undefined) return;
+  const iat = payload.iat;
+  const lifetime = iat === undefined ? payload.exp - Math.floor(Date.now() / 1000) : payload.exp - iat;
+  const allowed = iat === undefined ? maxSeconds + skewSeconds : maxSeconds;
+  if (lifetime > allowed) {
+    const measured = iat === undefined ? "remaining lifetime (exp - now)" : "lifetime (exp - iat)";
+    throw new TokenRejected(`the token's ${measured} of ${lifetime} s is longer than the ${maxSeconds} s this API accepts`);
+  }
+}
+
 function subjectOf(payload: { sub?: unknown }): string {
   const sub = payload.sub;
   if (typeof sub !== "string" || sub === "" || sub.length > maxSubjectLength || loneSurrogate.test(sub)) {
@@ -74,13 +90,14 @@ export function createTokenVerifier(settings: JwtSettings, { jwksCooldownMs = 30
     requiredClaims: ["sub", "exp"],
   };
   return async (token) => {
-    let payload: { sub?: unknown };
+    let payload: JWTPayload;
     try {
       // Two overloads (key or key resolver); both take the same options.
       payload = (typeof key === "function" ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options)).payload;
     } catch (error) {
       throw rejection(error);
     }
+    checkLifetime(payload, settings.maxTokenLifetimeSeconds, settings.clockSkewSeconds);
     return subjectOf(payload);
   };
 }

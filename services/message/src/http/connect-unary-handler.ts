@@ -5,6 +5,7 @@ import { Code, ConnectError, type HandlerContext, type Interceptor } from "@conn
 import { errorToJson } from "@connectrpc/connect/protocol-connect";
 import { CallHeaders, httpStatusOfCode, intercept, unaryRequest, type UnaryCall } from "@chat/runtime";
 import type { RequestHandler } from "./dual-protocol.js";
+import { discardUnreadBody } from "./unread-body.js";
 
 type Request = Parameters<RequestHandler>[0];
 type Response = Parameters<RequestHandler>[1];
@@ -24,19 +25,23 @@ function replyError(response: Response, error: unknown): void {
   reply(response, httpStatusOfCode(connectError.code), "application/json", JSON.stringify(errorToJson(connectError, {})));
 }
 
+/** The body, or ResourceExhausted as soon as it is known to exceed `maxBytes` (the rest is left unread). */
 function readBody(request: Request, maxBytes: number): Promise<Buffer> {
+  const tooLarge = () => new ConnectError(`message larger than ${maxBytes} bytes`, Code.ResourceExhausted);
+  if (Number(request.headers["content-length"]) > maxBytes) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    request.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBytes) {
-        reject(new ConnectError(`message larger than ${maxBytes} bytes`, Code.ResourceExhausted));
-        request.destroy();
+        request.off("data", onData).pause();
+        reject(tooLarge());
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    request.on("data", onData);
     request.once("end", () => resolve(Buffer.concat(chunks)));
     request.once("error", reject);
   });
@@ -95,6 +100,7 @@ export function connectUnaryFastPath(
       .catch((error: unknown) => {
         if (response.headersSent) response.destroy();
         else replyError(response, error);
-      });
+      })
+      .finally(() => discardUnreadBody(request, response));
   };
 }
