@@ -2,3 +2,4 @@
 // Subscribe resume token holds.
 import "./text-encoding.js";
 export * from "./gen/chat/internal/v1/resume_token_pb.js";
+export * from "./resume-token.js";

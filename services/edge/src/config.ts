@@ -45,6 +45,7 @@ export interface EdgeConfig {
   readonly events: {
     readonly heartbeatMs: number;
     readonly retryMs: number;
+    readonly queueLimit: number;
     readonly maxStreams: number;
     readonly maxChats: number;
   };
@@ -106,6 +107,9 @@ const shape = {
   SSE_RETRY_MS: envVar
     .integer(2_000, 100, 60_000)
     .describe("reconnection delay suggested to event-stream clients (the retry: field), in milliseconds"),
+  SSE_QUEUE_LIMIT: envVar
+    .integer(1_000, 10, 1_000_000)
+    .describe("events queued for an event-stream client that reads too slowly before its messages are dropped for a reset (lagging)"),
   MAX_STREAMS: envVar.integer(10_000, 1, 1_000_000).describe("event streams one edge process holds at once; more are refused with 503"),
   MAX_SUBSCRIBE_CHATS: envVar
     .integer(100, 1, 1_000)
@@ -145,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
     events: {
       heartbeatMs: vars.SSE_HEARTBEAT_MS,
       retryMs: vars.SSE_RETRY_MS,
+      queueLimit: vars.SSE_QUEUE_LIMIT,
       maxStreams: vars.MAX_STREAMS,
       maxChats: vars.MAX_SUBSCRIBE_CHATS,
     },

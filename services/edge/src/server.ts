@@ -19,8 +19,13 @@ import { attachServiceCredential, createServiceCredential } from "./rpc/service-
 import { tracingClientInterceptor } from "@chat/runtime";
 import { eventsRoute } from "./events/events-route.js";
 import { createLiveClient } from "./events/live-client.js";
+import { ChatRelays } from "./events/chat-relays.js";
+import { observeEvents } from "./events/observe-events.js";
 import { OpenStreams } from "./events/open-streams.js";
 import { userHeaders } from "./api/routes.js";
+
+/** How long a chat's relay outlives its last stream: clients that reconnect find it still there. */
+const relayLingerMs = 10_000;
 
 /** Starts the REST edge on the configured port; resolves once it accepts connections. */
 export async function start(
@@ -47,7 +52,19 @@ export async function start(
     resumeWithinMs: config.retry.deadlineMs,
   });
   const streams = new OpenStreams(config.events.maxStreams);
-  const events = eventsRoute({ live, streams, sse: config.events, maxChats: config.events.maxChats, logger, userHeaders });
+  // A chat watched by any number of this process's streams is one subscription to the service.
+  const relays = new ChatRelays({ live, logger, lingerMs: relayLingerMs });
+  observeEvents(registry, streams, relays);
+  const events = eventsRoute({
+    live,
+    relays,
+    streams,
+    sse: config.events,
+    queueLimit: config.events.queueLimit,
+    maxChats: config.events.maxChats,
+    logger,
+    userHeaders,
+  });
   let draining = false;
   const errorLog = limitRepeats(logger, { intervalMs: config.logRepeatIntervalMs });
   const guard = createGuard(config, { logger, errorLog }, registry);
@@ -91,6 +108,7 @@ export async function start(
       const streamsEnded = streams.endAll(config.shutdownTimeoutMs * 0.8);
       await drainConnections({ listener: server, http1: server }, config.shutdownTimeoutMs);
       await streamsEnded;
+      relays.close();
       live.close();
       messages.close();
       await guard.close();

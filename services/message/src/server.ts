@@ -23,6 +23,7 @@ import { observeRpcs } from "./observe-rpcs.js";
 import routes, { messageService } from "./routes.js";
 import { openStore } from "./storage.js";
 import { LiveHub } from "./live/live-hub.js";
+import { observeLive } from "./live/observe-live.js";
 
 const maxRequestBytes = 1024 * 1024;
 
@@ -41,6 +42,7 @@ export async function start(
     lingerMs: 30_000,
     onError: (error) => logger.warn({ err: error }, "reading a chat for its subscribers failed; retrying on the next wake-up"),
   });
+  observeLive(registry, hub);
   const live = { hub, options: config.subscribe };
   const deps = { store, limits: config.limits, requireUser: config.requireUser, live };
   // Outermost first: the span and the log line see the error code the caller gets.

@@ -1,13 +1,12 @@
 import type { Logger } from "@chat/runtime";
-import { ResetReason, type Message, type SubscribeResponse } from "@chat/proto";
 import type { Context } from "koa";
 import { parseEventsQuery } from "./events-query.js";
-import type { LiveClient } from "./live-client.js";
+import { openEventStream, type EventStreamDeps } from "./event-stream.js";
+import { toSse } from "./live-events.js";
 import type { OpenStreams } from "./open-streams.js";
-import { SseResponse, type SseEvent, type SseOptions } from "./sse-response.js";
+import { SseResponse, type SseOptions } from "./sse-response.js";
 
-export interface EventsDeps {
-  readonly live: LiveClient;
+export interface EventsDeps extends EventStreamDeps {
   readonly streams: OpenStreams;
   readonly sse: SseOptions;
   /** Most chats one stream may watch. */
@@ -17,38 +16,13 @@ export interface EventsDeps {
   readonly userHeaders: (ctx: Context) => Record<string, string> | undefined;
 }
 
-const reasons: Record<ResetReason, string> = {
-  [ResetReason.UNSPECIFIED]: "unspecified",
-  [ResetReason.TRIMMED]: "trimmed",
-  [ResetReason.LAGGING]: "lagging",
-  [ResetReason.HISTORY_LOST]: "history_lost",
-};
-
-/** A message as the REST API shows it, the same object as in /api/pull. */
-export const messageJson = (message: Message) => ({
-  chat: message.chat,
-  text: message.text,
-  sender: message.sender,
-  send_time: Number(message.sendTime),
-});
-
-function toSse(response: SubscribeResponse): SseEvent | undefined {
-  const { event, resumeToken } = response;
-  if (event.case === "message") return { id: resumeToken, event: "message", data: messageJson(event.value) };
-  if (event.case === "reset") {
-    const { chat, reason, message } = event.value;
-    return { id: resumeToken, event: "reset", data: { chat, reason: reasons[reason], message } };
-  }
-  return undefined;
-}
-
 /**
- * GET /api/events: Server-Sent Events of the messages stored in some chats, from a Subscribe
- * call to the message service. Nothing is sent until the service has the subscription in
- * place, so every error before it (bad chat, too many chats, bad resume id, not a member)
- * is the API's usual JSON error; afterwards the stream ends when the client leaves, the edge
- * shuts down, or the service cannot be reached for a while (clients then reconnect with
- * Last-Event-ID and miss nothing).
+ * GET /api/events: Server-Sent Events of the messages stored in some chats. Nothing is sent
+ * until the message service has the subscription in place, so every error before it (bad
+ * chat, too many chats, bad resume id, not a member) is the API's usual JSON error;
+ * afterwards the stream ends when the client leaves, the edge shuts down, or the service
+ * cannot be reached for a while (clients then reconnect with Last-Event-ID and miss
+ * nothing).
  */
 export function eventsRoute(deps: EventsDeps) {
   return async (ctx: Context): Promise<void> => {
@@ -58,22 +32,28 @@ export function eventsRoute(deps: EventsDeps) {
     ctx.req.once("close", () => gone.abort());
     try {
       const request = { chats: query.chats.map((chat) => ({ chat, cursor: query.cursor })), resumeToken: query.lastEventId };
-      const events = deps.live.subscribe(request, { signal: gone.signal, headers: deps.userHeaders(ctx) })[Symbol.asyncIterator]();
-      await events.next(); // ready: every chat's start is fixed
-      if (gone.signal.aborted) return;
-      ctx.status = 200;
-      ctx.respond = false;
-      const sse = new SseResponse(ctx.res, deps.sse);
-      sse.open();
+      const stream = await openEventStream(request, { signal: gone.signal, headers: deps.userHeaders(ctx) }, deps);
       try {
-        for (let next = await events.next(); !next.done && !gone.signal.aborted; next = await events.next()) {
-          const event = toSse(next.value);
-          if (event) await sse.send(event);
+        if (gone.signal.aborted) return;
+        ctx.status = 200;
+        ctx.respond = false;
+        const sse = new SseResponse(ctx.res, deps.sse);
+        sse.open();
+        try {
+          for (;;) {
+            // The response keeps itself alive (heartbeat comments); a quiet wait just waits again.
+            const next = await stream.subscriber.next(gone.signal, deps.sse.heartbeatMs);
+            if (next === "ended") break;
+            if (next !== "quiet") await sse.send(toSse(next.event, next.resumeToken));
+          }
+        } catch (error) {
+          // Only the client leaving (or the edge ending the stream) stops a wait.
+          if (!gone.signal.aborted) deps.logger.error({ err: error }, "event stream failed");
+        } finally {
+          sse.end();
         }
-      } catch (error) {
-        if (!gone.signal.aborted) deps.logger.warn({ err: error }, "event stream ended: the message service could not be reached");
       } finally {
-        sse.end();
+        stream.close();
       }
     } finally {
       release();

@@ -1,5 +1,5 @@
 import type { MessageStore, StoredMessage } from "../store/store.js";
-import type { FeedReader } from "./subscriber.js";
+import type { FeedReader } from "@chat/streams";
 
 export interface FeedOptions {
   /** Messages per read. */

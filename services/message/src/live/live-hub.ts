@@ -1,6 +1,6 @@
 import type { Continuity, MessageStore } from "../store/store.js";
 import { ChatFeed, type FeedOptions } from "./chat-feed.js";
-import type { Subscriber } from "./subscriber.js";
+import type { Subscriber } from "@chat/streams";
 
 export interface LiveHubOptions extends FeedOptions {
   /** How long a feed stays after its last reader left, so that readers reconnecting find it. */
@@ -45,6 +45,11 @@ export class LiveHub {
   /** Chats with a feed here. */
   get chats(): number {
     return this.#feeds.size;
+  }
+
+  /** Subscriptions open here. */
+  get subscribers(): number {
+    return this.#subscribers.size;
   }
 
   /**

@@ -1,11 +1,11 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { ResetReason as ResetReasonCode, type MessageService, type SubscribeResponseSchema } from "@chat/proto";
 import { authorizeSubscribe, callingUser } from "../chat/access.js";
 import { validateSubscribe, type ChatLimits } from "../chat/rules.js";
 import type { LiveHub } from "./live-hub.js";
-import { chatMark, decodeResumeToken } from "./resume-token.js";
-import { Subscriber, type LiveEvent, type ResetReason } from "./subscriber.js";
+import { chatMark, decodeResumeToken, MalformedResumeToken } from "@chat/proto/internal";
+import { resetMessages, Subscriber, type LiveEvent, type ResetReason } from "@chat/streams";
 
 export interface SubscribeOptions {
   /** Events queued for one subscription before its messages are dropped for resets (lagging). */
@@ -22,11 +22,16 @@ const resetCodes: Record<ResetReason, ResetReasonCode> = {
   lost: ResetReasonCode.HISTORY_LOST,
 };
 
-const resetMessages: Record<ResetReason, string> = {
-  trimmed: "retention removed messages of this chat that had not been delivered yet; pull its history again",
-  lagging: "the subscriber fell too far behind and this chat's queued messages were dropped; pull its history again",
-  lost: "the chat's stored history no longer holds the last message delivered (lost in a Redis failover or restart); pull its history again",
-};
+/** The positions a resume token holds; InvalidArgument when it is not one. */
+function resumePositions(token: string): Map<bigint, bigint> {
+  if (token === "") return new Map();
+  try {
+    return decodeResumeToken(token);
+  } catch (error) {
+    if (error instanceof MalformedResumeToken) throw new ConnectError(error.message, Code.InvalidArgument);
+    throw error;
+  }
+}
 
 function toResponse(event: LiveEvent, resumeToken: string): Response {
   if (event.kind === "reset") {
@@ -54,7 +59,7 @@ export function subscribeMethod(
       query.chats.map(({ chat }) => chat),
       callingUser(context.requestHeader, requireUser),
     );
-    const marks = request.resumeToken === "" ? new Map<bigint, bigint>() : decodeResumeToken(request.resumeToken);
+    const marks = resumePositions(request.resumeToken);
     const starts = query.chats.map(({ chat, cursor }) => {
       const mark = marks.get(chatMark(chat.id));
       return { chatId: chat.id, position: mark ?? (cursor > 0n ? cursor - 1n : undefined), resumed: mark !== undefined };
@@ -62,7 +67,7 @@ export function subscribeMethod(
     const subscriber = new Subscriber(options.queueLimit);
     await hub.join(subscriber, starts);
     try {
-      yield { event: { case: "ready", value: {} }, resumeToken: subscriber.resumeToken() };
+      yield { event: { case: "ready", value: { chats: starts.map(({ chatId }) => chatId) } }, resumeToken: subscriber.resumeToken() };
       for (;;) {
         const next = await subscriber.next(context.signal, options.heartbeatMs).catch((error: unknown) => {
           // The caller went away: nothing more to send, nothing to report.

@@ -1,18 +1,29 @@
-import type { Continuity, StoredMessage } from "../store/store.js";
-import { chatMark, encodeResumeToken } from "./resume-token.js";
+import { chatMark, encodeResumeToken } from "@chat/proto/internal";
 
-/** Why a chat's continuity was lost, as a subscriber is told. */
-export type ResetReason = Exclude<Continuity, "ok"> | "lagging";
+/** One message of a chat, as a stream delivers it (the chat is named beside it). */
+export interface LiveMessage {
+  /** Microseconds since the epoch; unique and strictly increasing within a chat: its position. */
+  readonly sendTime: bigint;
+  readonly sender: string;
+  readonly text: string;
+}
+
+/**
+ * Why a chat's continuity was lost, as a subscriber is told: retention removed messages it
+ * had not received (trimmed), it fell too far behind (lagging), or the stored history no
+ * longer holds its last message (lost).
+ */
+export type ResetReason = "trimmed" | "lagging" | "lost";
 
 /** One event for a subscriber, in the order it must see them. */
 export type LiveEvent =
-  | { readonly kind: "message"; readonly chatId: string; readonly message: StoredMessage }
+  | { readonly kind: "message"; readonly chatId: string; readonly message: LiveMessage }
   | { readonly kind: "reset"; readonly chatId: string; readonly reason: ResetReason; readonly position: bigint };
 
 /** What a chat feed hands the readers it serves (see chat-feed.ts). */
 export interface FeedReader {
   /** The chat's next message; readers drop what they have already had. */
-  deliver(chatId: string, message: StoredMessage): void;
+  deliver(chatId: string, message: LiveMessage): void;
   /** Continuity was lost; the reader goes on after `position`, the chat's current end. */
   reset(chatId: string, reason: ResetReason, position: bigint): void;
 }
@@ -45,7 +56,12 @@ export class Subscriber implements FeedReader {
     this.#marks.set(chatId, chatMark(chatId));
   }
 
-  deliver(chatId: string, message: StoredMessage): void {
+  /** The newest position queued for a chat: everything up to it has been handed over. */
+  position(chatId: string): bigint | undefined {
+    return this.#queued.get(chatId);
+  }
+
+  deliver(chatId: string, message: LiveMessage): void {
     if (message.sendTime <= (this.#queued.get(chatId) ?? 0n)) return;
     this.#queued.set(chatId, message.sendTime);
     this.#push({ kind: "message", chatId, message });

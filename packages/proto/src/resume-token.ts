@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
-import { ResumeTokenSchema } from "@chat/proto/internal";
+import { ResumeTokenSchema } from "./gen/chat/internal/v1/resume_token_pb.js";
 
 /**
- * Resume tokens: the position of every chat of a subscription, as a ResumeToken message
+ * Resume tokens, shared by the message service (Subscribe) and the edge (its event streams):
+ * the position of every chat of a subscription, as a ResumeToken message
  * (proto/chat/internal) in base64url. Chats are named by a 64-bit hash of their canonical
  * id, which keeps a token of 100 chats near 2.7 KB; a resumed subscription matches its
  * chats to the token's by that hash, so it may watch more or fewer chats than the one the
@@ -24,6 +24,11 @@ export function encodeResumeToken(positions: ReadonlyMap<bigint, bigint>): strin
 
 const base64url = /^[A-Za-z0-9_-]*$/;
 
+/** A string that is not a resume token this system made. */
+export class MalformedResumeToken extends Error {
+  override name = "MalformedResumeToken";
+}
+
 /**
  * The positions a token holds, by chatMark. Only what encodeResumeToken makes is accepted:
  * at least one chat, and bytes that encode back to themselves (protobuf would otherwise
@@ -31,8 +36,7 @@ const base64url = /^[A-Za-z0-9_-]*$/;
  * silently start afresh).
  */
 export function decodeResumeToken(token: string): Map<bigint, bigint> {
-  const malformed = () =>
-    new ConnectError("resume_token is malformed; send the id of the last event received, or none", Code.InvalidArgument);
+  const malformed = () => new MalformedResumeToken("resume_token is malformed; send the id of the last event received, or none");
   if (!base64url.test(token)) throw malformed();
   const bytes = Buffer.from(token, "base64url");
   let message;

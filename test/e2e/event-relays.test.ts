@@ -1,0 +1,128 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { startStack, type Stack } from "../harness/services.js";
+import { waitFor } from "../harness/wait.js";
+import { openEventStream, type EventStream, type ReceivedEvent } from "../support/event-stream.js";
+import { restClient, type RestClient } from "../support/http.js";
+import { uniqueChat } from "../support/ids.js";
+import { requireSample } from "../support/metrics.js";
+
+interface Sent {
+  readonly chat: string;
+  readonly text: string;
+  readonly send_time: number;
+}
+
+/**
+ * The edge serves every stream of a chat from one relay (one Subscribe call per chat per
+ * edge process); a stream catches up on a call of its own and joins the relay at its
+ * position. These tests check the sharing and that joining, at any moment of a busy chat,
+ * neither skips nor repeats a message.
+ */
+describe("event streams share one subscription per chat at the edge", () => {
+  let stack: Stack;
+  let api: RestClient;
+  const streams: EventStream[] = [];
+  const open = async (query: string) => {
+    const stream = await openEventStream(`${stack.edge.url}/api/events?${query}`);
+    streams.push(stream);
+    return stream;
+  };
+  const send = async (chat: string, sender: string, text: string): Promise<Sent> => {
+    const reply = await api.call("POST", "/api/send", { json: { chat, sender, text } });
+    expect(reply.status).toBe(200);
+    return reply.body.message as Sent;
+  };
+  const history = async (chat: string): Promise<number[]> => {
+    const times: number[] = [];
+    for (let cursor = 0, more = true; more; ) {
+      const reply = await api.call("GET", `/api/pull?chat=${chat}&cursor=${cursor}&limit=100`);
+      expect(reply.status).toBe(200);
+      times.push(...(reply.body.messages as Sent[]).map((message) => message.send_time));
+      more = reply.body.has_more as boolean;
+      cursor = reply.body.next_cursor as number;
+    }
+    return times;
+  };
+  const timesIn = (events: readonly ReceivedEvent[], chat: string) =>
+    events.filter((event) => event.type === "message" && event.data.chat === chat).map((event) => event.data.send_time as number);
+
+  beforeAll(async () => {
+    stack = await startStack({ REDIS_URL: inject("redisUrl") }, {});
+    api = restClient(stack.edge.url, { connections: 4 });
+  });
+  afterAll(async () => {
+    for (const stream of streams) stream.close();
+    await api?.close();
+    await stack?.stop();
+  });
+
+  it("serves a chat's streams with one call to the service however many watch it, each getting every message", async () => {
+    const { chat, a } = uniqueChat();
+    const before = await send(chat, a, "before");
+    const watchers = await Promise.all([
+      ...Array.from({ length: 10 }, () => open(`chat=${chat}`)),
+      ...Array.from({ length: 5 }, () => open(`chat=${chat}&cursor=${before.send_time}`)),
+    ]);
+    // The catch-up calls end once every stream has joined the relay: one call is left.
+    await waitFor("one relay and one subscription", async () => {
+      const relays = await requireSample(stack.edge.metricsUrl, "chat_relays_open");
+      const subscriptions = await requireSample(stack.message.metricsUrl, "subscriptions_open");
+      return relays === 1 && subscriptions === 1;
+    });
+    expect(await requireSample(stack.edge.metricsUrl, "event_streams_open")).toBe(15);
+    const live = [await send(chat, a, "one"), await send(chat, a, "two")];
+    for (const [i, stream] of watchers.entries()) {
+      const expected = i < 10 ? live : [before, ...live];
+      expect((await stream.until(expected.length)).map(({ data }) => data.send_time)).toEqual(expected.map((m) => m.send_time));
+    }
+    await sleep(200);
+    expect(watchers.map((stream) => stream.events.length)).toEqual(watchers.map((_, i) => (i < 10 ? 2 : 3)));
+  });
+
+  it("streams that open, drop and resume while chats are busy get their history exactly once, in order", { timeout: 60_000 }, async () => {
+    const chats = [uniqueChat(), uniqueChat()];
+    const total = 400;
+    let sent = 0;
+    const sender = (async () => {
+      for (; sent < total; sent++) {
+        const { chat, a } = chats[sent % 2]!;
+        await send(chat, a, `m${sent}`);
+      }
+    })();
+    const query = chats.map(({ chat }) => `chat=${chat}`).join("&");
+
+    // A reader starts at some point of the sending, replaying both chats from their first
+    // message, and drops its stream and resumes from the last id it got, again and again.
+    const reader = async (startAfter: number, seed: number) => {
+      let random = seed;
+      const next = () => ((random = (random * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+      await waitFor("the sender to get going", () => sent >= startAfter, { timeoutMs: 30_000 });
+      const received: ReceivedEvent[] = [];
+      let resume = "";
+      while (sent < total) {
+        const stream = await open(resume === "" ? `${query}&cursor=1` : `${query}&last_event_id=${resume}`);
+        await sleep(20 + next() * 150);
+        stream.close();
+        received.push(...stream.events);
+        resume = received.at(-1)?.id ?? resume;
+      }
+      // The last stream stays until it has everything.
+      const last = await open(resume === "" ? `${query}&cursor=1` : `${query}&last_event_id=${resume}`);
+      await waitFor(
+        "the reader to have every message",
+        () => received.length + last.events.length >= total,
+        { timeoutMs: 20_000 },
+      ).catch(() => undefined);
+      last.close();
+      return [...received, ...last.events];
+    };
+
+    const readers = await Promise.all([reader(0, 1), reader(60, 2), reader(150, 3), reader(250, 4)]);
+    await sender;
+    for (const received of readers) {
+      expect(received.filter((event) => event.type === "reset")).toEqual([]);
+      for (const { chat } of chats) expect(timesIn(received, chat)).toEqual(await history(chat));
+    }
+  });
+});
