@@ -61,6 +61,18 @@ describe.each(engineNames)("Subscribe on the %s engine", (engine) => {
     expect(events.map((event) => event.event.value)).toEqual(stored);
   });
 
+  it("with end_when_caught_up, names the chats in ready, sends the backlog and ends by itself", async () => {
+    const one = uniqueChat();
+    const two = uniqueChat();
+    const stored = [];
+    for (let i = 0; i < 5; i++) stored.push((await client.send({ chat: one.chat, sender: one.a, text: `${i}` })).message!);
+    const responses = [];
+    const request = { chats: [{ chat: `${one.b}:${one.a}`, cursor: stored[1]!.sendTime }, { chat: two.chat }], endWhenCaughtUp: true };
+    for await (const response of client.subscribe(request, { timeoutMs: 5_000 })) responses.push(response);
+    expect(responses[0]!.event).toEqual({ case: "ready", value: expect.objectContaining({ chats: [one.chat, two.chat] }) });
+    expect(responses.slice(1).map((response) => response.event.value)).toEqual(stored.slice(1));
+  });
+
   it("watches several chats in one stream, each in order, naming a chat twice watches it once", async () => {
     const chats = [uniqueChat(), uniqueChat(), uniqueChat()];
     const stream = await watch(client, {

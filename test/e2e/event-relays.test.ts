@@ -1,3 +1,4 @@
+import * as http from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startStack, type Stack } from "../harness/services.js";
@@ -5,7 +6,7 @@ import { waitFor } from "../harness/wait.js";
 import { openEventStream, type EventStream, type ReceivedEvent } from "../support/event-stream.js";
 import { restClient, type RestClient } from "../support/http.js";
 import { uniqueChat } from "../support/ids.js";
-import { requireSample } from "../support/metrics.js";
+import { requireSample, sample } from "../support/metrics.js";
 
 interface Sent {
   readonly chat: string;
@@ -78,6 +79,42 @@ describe("event streams share one subscription per chat at the edge", () => {
     }
     await sleep(200);
     expect(watchers.map((stream) => stream.events.length)).toEqual(watchers.map((_, i) => (i < 10 ? 2 : 3)));
+  });
+
+  it("answers bursts of streams opening and leaving with 200s: catching up costs the service no stream resets", { timeout: 60_000 }, async () => {
+    // HTTP/2 servers close a connection whose peer resets streams too fast (1,000 at once by
+    // default, against "rapid reset" attacks): catch-up calls must end on the service's side.
+    const { chat, a } = uniqueChat();
+    await send(chat, a, "hello");
+    const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+    const burst = () =>
+      Promise.all(
+        Array.from(
+          { length: 1_500 },
+          (_, i) =>
+            new Promise<{ status: number; request: http.ClientRequest }>((resolve, reject) => {
+              const request = http.get(`${stack.edge.url}/api/events?chat=${chat}${i % 2 ? "&cursor=1" : ""}`, { agent }, (response) =>
+                resolve({ status: response.statusCode ?? 0, request }),
+              );
+              request.on("error", reject);
+            }),
+        ),
+      );
+    const held = await requireSample(stack.edge.metricsUrl, "event_streams_open");
+    for (let round = 0; round < 2; round++) {
+      const opened = await burst();
+      expect(opened.filter(({ status }) => status !== 200)).toEqual([]);
+      for (const { request } of opened) request.destroy();
+      await waitFor("the streams to be gone", async () => (await requireSample(stack.edge.metricsUrl, "event_streams_open")) === held);
+    }
+    agent.destroy();
+    const calls = async (code: string) => (await sample(stack.message.metricsUrl, "rpc_server_duration_seconds_count", { rpc_method: "Subscribe", rpc_code: code })) ?? 0;
+    // 3,000 catch-up calls, ended by the service: none failed, a few at most were cut by
+    // their client leaving. (Calls the edge resets show as canceled, or, reset before the
+    // service has read them, as unimplemented.)
+    expect(await calls("ok")).toBeGreaterThanOrEqual(3_000);
+    expect(await calls("canceled")).toBeLessThan(30);
+    for (const code of ["internal", "unimplemented", "unavailable", "unknown"]) expect(await calls(code), code).toBe(0);
   });
 
   it("streams that open, drop and resume while chats are busy get their history exactly once, in order", { timeout: 60_000 }, async () => {

@@ -90,6 +90,6 @@ export function tracingServerInterceptor(options: { readonly untraced?: readonly
     }
     // A streaming call's span lasts as long as its stream.
     if (!response.stream) end(span, undefined, () => false);
-    return onStreamEnd(response, (error) => end(span, error, (code) => serverFaults.has(code)));
+    return onStreamEnd(response, request.signal, (error) => end(span, error, (code) => serverFaults.has(code)));
   };
 }

@@ -61,6 +61,11 @@ export class Subscriber implements FeedReader {
     return this.#queued.get(chatId);
   }
 
+  /** Events queued and not yet taken. */
+  get backlog(): number {
+    return this.#events.length;
+  }
+
   deliver(chatId: string, message: LiveMessage): void {
     if (message.sendTime <= (this.#queued.get(chatId) ?? 0n)) return;
     this.#queued.set(chatId, message.sendTime);

@@ -22,7 +22,7 @@ export function errorInterceptor(errorLog: RepeatLimitedLog): Interceptor {
       return new ConnectError("internal error", Code.Internal);
     };
     try {
-      return onStreamEnd(await next(request), () => {}, publicError);
+      return onStreamEnd(await next(request), request.signal, () => {}, publicError);
     } catch (error) {
       throw publicError(error);
     }

@@ -33,6 +33,6 @@ export function observeRpcs(logger: Logger, registry: Registry): Interceptor {
       throw error;
     }
     if (!response.stream) observe(undefined);
-    return onStreamEnd(response, observe);
+    return onStreamEnd(response, request.signal, observe);
   };
 }

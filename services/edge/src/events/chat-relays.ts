@@ -8,7 +8,7 @@ import { liveMessage, resetReason } from "./live-events.js";
 export interface ChatRelaysOptions {
   readonly live: LiveClient;
   readonly logger: Logger;
-  /** How long a relay nobody watches keeps its subscription, for streams that come back. */
+  /** How long (at least; up to twice) a relay nobody watches keeps its call, for streams that come back. */
   readonly lingerMs: number;
 }
 
@@ -31,6 +31,9 @@ class ChatRelay {
   #position: bigint | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #closed = false;
+  #settle: () => void = () => {};
+  /** Settles once the relay's subscription is ready, or the relay has closed. */
+  readonly ready = new Promise<void>((resolve) => (this.#settle = resolve));
 
   constructor(
     chatId: string,
@@ -51,7 +54,10 @@ class ChatRelay {
       // The relay outlives the request that opened it: its calls belong to no request's trace.
       const events = context.with(ROOT_CONTEXT, () => live.subscribe({ chats: [{ chat: chatId }] }, { signal: this.#stop.signal, headers }));
       for await (const { event, resumeToken } of events) {
-        if (event.case === "ready") this.#position = decodeResumeToken(resumeToken).get(chatMark(chatId));
+        if (event.case === "ready") {
+          this.#position = decodeResumeToken(resumeToken).get(chatMark(chatId));
+          this.#settle();
+        }
         else if (event.case === "message") this.#deliver(event.value.sendTime, (member) => member.deliver(chatId, liveMessage(event.value)));
         else if (event.case === "reset") {
           const position = decodeResumeToken(resumeToken).get(chatMark(chatId))!;
@@ -87,13 +93,16 @@ class ChatRelay {
     this.#members.delete(subscriber);
     this.#waiting.delete(subscriber);
     if (this.#members.size === 0 && this.#waiting.size === 0 && !this.#closed) {
-      this.#idleTimer = setTimeout(() => this.close(), this.lingerMs);
+      // Jittered, so relays left at once (clients of a lost network) do not all reset their
+      // calls at once: HTTP/2 servers limit how fast a peer may reset streams.
+      this.#idleTimer = setTimeout(() => this.close(), this.lingerMs * (1 + Math.random()));
     }
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#settle();
     clearTimeout(this.#idleTimer);
     this.#stop.abort();
     this.idle();

@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { SubscribeRequestSchema, SubscribeResponse } from "@chat/proto";
-import { chatMark, decodeResumeToken } from "@chat/proto/internal";
+import { chatMark, decodeResumeToken, encodeResumeToken } from "@chat/proto/internal";
 import { Subscriber } from "@chat/streams";
 import type { ChatRelay, ChatRelays } from "./chat-relays.js";
 import type { LiveClient } from "./live-client.js";
@@ -21,11 +22,13 @@ export interface EventStream {
 }
 
 /**
- * Opens one event stream's subscription. Its own Subscribe call checks the request (chats,
- * membership, resume token) and fixes where every chat starts, so errors come before any
- * byte of the stream; it then replays what the stream is behind (a cursor, a resume) until
- * each chat has caught up with that chat's relay (chat-relays.ts), which takes over. Once
- * every chat has, the call ends: an idle stream costs the edge a subscriber, not a call.
+ * Opens one event stream's subscription. A catch-up call of its own (end_when_caught_up)
+ * checks the request (chats, membership, resume token) and fixes where every chat starts,
+ * so errors come before any byte of the stream, and replays what the stream is behind (a
+ * cursor, a resume). Each chat then joins its relay (chat-relays.ts) once the stream has
+ * reached the relay's position; chats still behind when the call ends are caught up by
+ * another from where they are. The service ends these calls itself, so streams coming and
+ * going cost it no stream resets, and an idle stream costs the edge a subscriber, not a call.
  */
 export async function openEventStream(
   request: MessageInitShape<typeof SubscribeRequestSchema>,
@@ -35,7 +38,9 @@ export async function openEventStream(
   const own = new AbortController();
   const stop = () => own.abort();
   call.signal.addEventListener("abort", stop, { once: true });
-  const events = deps.live.subscribe(request, { signal: own.signal, headers: call.headers })[Symbol.asyncIterator]();
+  const subscribe = (shape: MessageInitShape<typeof SubscribeRequestSchema>) =>
+    deps.live.subscribe({ ...shape, endWhenCaughtUp: true }, { signal: own.signal, headers: call.headers })[Symbol.asyncIterator]();
+  const events = subscribe(request);
   let relays = new Map<string, ChatRelay>();
   const subscriber = new Subscriber(deps.queueLimit);
   const close = () => {
@@ -58,33 +63,43 @@ export async function openEventStream(
     close();
     throw error;
   }
-  let behind = relays.size;
-  for (const relay of relays.values()) relay.add(subscriber, () => --behind === 0 && own.abort());
-  if (behind > 0) void catchUp(events, subscriber, relays, own.signal);
+  const behind = new Set(relays.keys());
+  for (const [chatId, relay] of relays) relay.add(subscriber, () => behind.delete(chatId));
+  void (async () => {
+    await catchUp(events, subscriber, relays, own.signal);
+    // Chats the relays moved past meanwhile: another catch-up from where each stands.
+    for (let attempt = 1; !own.signal.aborted; attempt++) {
+      await Promise.all([...behind].map((chatId) => relays.get(chatId)!.ready));
+      if (behind.size === 0 || own.signal.aborted) return;
+      if (attempt > 2) await sleep(Math.min(1_000, 10 * 2 ** attempt), undefined, { signal: own.signal });
+      const positions = new Map([...behind].map((chatId) => [chatMark(chatId), subscriber.position(chatId)!]));
+      const again = subscribe({ chats: [...behind].map((chat) => ({ chat })), resumeToken: encodeResumeToken(positions) });
+      await again.next(); // ready
+      await catchUp(again, subscriber, relays, own.signal);
+    }
+  })().catch(() => {
+    // The service stayed out of reach: the stream ends and its client resumes where it was.
+    if (!own.signal.aborted) subscriber.end();
+  });
   return { subscriber, close };
 }
 
-/** Hands the stream's own events to its subscriber until the relays have taken every chat over. */
+/** Hands a catch-up call's events to the stream's subscriber, moving it towards its relays. */
 async function catchUp(
   events: AsyncIterator<SubscribeResponse>,
   subscriber: Subscriber,
   relays: ReadonlyMap<string, ChatRelay>,
   signal: AbortSignal,
 ): Promise<void> {
-  try {
-    for (let next = await events.next(); !next.done && !signal.aborted; next = await events.next()) {
-      const { event, resumeToken } = next.value;
-      if (event.case === "message") {
-        subscriber.deliver(event.value.chat, liveMessage(event.value));
-        relays.get(event.value.chat)?.advanced(subscriber);
-      } else if (event.case === "reset") {
-        const chatId = event.value.chat;
-        subscriber.reset(chatId, resetReason(event.value.reason), decodeResumeToken(resumeToken).get(chatMark(chatId))!);
-        relays.get(chatId)?.advanced(subscriber);
-      }
+  for (let next = await events.next(); !next.done && !signal.aborted; next = await events.next()) {
+    const { event, resumeToken } = next.value;
+    if (event.case === "message") {
+      subscriber.deliver(event.value.chat, liveMessage(event.value));
+      relays.get(event.value.chat)?.advanced(subscriber);
+    } else if (event.case === "reset") {
+      const chatId = event.value.chat;
+      subscriber.reset(chatId, resetReason(event.value.reason), decodeResumeToken(resumeToken).get(chatMark(chatId))!);
+      relays.get(chatId)?.advanced(subscriber);
     }
-  } catch {
-    // The service stayed out of reach: the stream ends and its client resumes where it was.
-    if (!signal.aborted) subscriber.end();
   }
 }

@@ -22,7 +22,9 @@ export interface LiveClient {
    * The events of one subscription: first `ready`, then messages and resets. When the
    * service ends the stream (a replica shutting down) or the connection fails, the client
    * resumes it with the last resume token on whichever replica answers, without a second
-   * `ready`; errors before the first `ready` (bad input, access) are thrown as they are.
+   * `ready`, for up to `resumeWithinMs` (then Unavailable). Errors the service answers
+   * (bad input, access) are thrown as they are. With end_when_caught_up, the events end
+   * when the service ends the call.
    */
   subscribe(request: MessageInitShape<typeof SubscribeRequestSchema>, options: SubscribeOptions): AsyncIterable<SubscribeResponse>;
   close(): void;
@@ -65,14 +67,20 @@ export function createLiveClient(options: LiveClientOptions): LiveClient {
           if (response.resumeToken !== "") resumeToken = response.resumeToken;
           yield response;
         }
+        // A catch-up call ends when it has caught up (or its replica is leaving: the caller
+        // compares positions, and calls again if need be).
+        if (request.endWhenCaughtUp) return;
       } catch (error) {
         if (call.signal.aborted) return;
         const cause = ConnectError.from(error);
+        if (!resumable.has(cause.code)) throw cause;
         failingSince ??= Date.now();
-        if (!ready || !resumable.has(cause.code) || Date.now() - failingSince > options.resumeWithinMs) throw cause;
+        if (Date.now() - failingSince > options.resumeWithinMs) {
+          throw new ConnectError(`the message service could not be reached: ${cause.rawMessage}`, Code.Unavailable, undefined, undefined, cause);
+        }
       }
       if (call.signal.aborted) return;
-      // Ended by the service, or failed: resume after a short, growing, jittered pause.
+      // Ended by the service, or failed: again after a short, growing, jittered pause.
       await sleep(Math.random() * Math.min(1_000, 50 * 2 ** pauses++), undefined, { signal: call.signal }).catch(() => {});
     }
   }

@@ -46,7 +46,7 @@ function toResponse(event: LiveEvent, resumeToken: string): Response {
  * Subscribe: the chat rules and access checks, then a Subscriber joined to every chat's
  * feed (live-hub.ts). The first event (`ready`) goes out once every chat's start is fixed;
  * a heartbeat follows every quiet `heartbeatMs`. The subscription ends when the caller
- * goes away (the call's signal aborts).
+ * goes away (the call's signal aborts), or, with end_when_caught_up, once nothing is queued.
  */
 export function subscribeMethod(
   hub: LiveHub,
@@ -69,6 +69,7 @@ export function subscribeMethod(
     try {
       yield { event: { case: "ready", value: { chats: starts.map(({ chatId }) => chatId) } }, resumeToken: subscriber.resumeToken() };
       for (;;) {
+        if (request.endWhenCaughtUp && subscriber.backlog === 0) return;
         const next = await subscriber.next(context.signal, options.heartbeatMs).catch((error: unknown) => {
           // The caller went away: nothing more to send, nothing to report.
           if (context.signal.aborted) return "ended" as const;
