@@ -45,6 +45,10 @@ describe("event streams share one subscription per chat at the edge", () => {
     }
     return times;
   };
+  /** Subscribe calls the service has ended with `code`. */
+  const calls = async (code: string) =>
+    (await sample(stack.message.metricsUrl, "rpc_server_duration_seconds_count", { rpc_method: "Subscribe", rpc_code: code })) ?? 0;
+  const starts = async (how: string) => (await sample(stack.edge.metricsUrl, "event_streams_started_total", { start: how })) ?? 0;
   const timesIn = (events: readonly ReceivedEvent[], chat: string) =>
     events.filter((event) => event.type === "message" && event.data.chat === chat).map((event) => event.data.send_time as number);
 
@@ -81,6 +85,20 @@ describe("event streams share one subscription per chat at the edge", () => {
     expect(watchers.map((stream) => stream.events.length)).toEqual(watchers.map((_, i) => (i < 10 ? 2 : 3)));
   });
 
+  it("starts streams that resume at their relays' position without calling the service", async () => {
+    const { chat, a } = uniqueChat();
+    const first = await open(`chat=${chat}`);
+    await send(chat, a, "one");
+    const [{ id }] = (await first.until(1)) as [{ id: string }];
+    const before = { calls: await calls("ok"), relayStarts: await starts("relay") };
+    const resumed = await Promise.all(Array.from({ length: 20 }, () => open(`chat=${chat}&last_event_id=${id}`)));
+    expect(await starts("relay")).toBe(before.relayStarts + 20);
+    const two = await send(chat, a, "two");
+    for (const stream of resumed) expect((await stream.until(1)).map(({ data }) => data.send_time)).toEqual([two.send_time]);
+    expect(await calls("ok")).toBe(before.calls);
+    expect(await requireSample(stack.message.metricsUrl, "subscriptions_open")).toBe(await requireSample(stack.edge.metricsUrl, "chat_relays_open"));
+  });
+
   it("answers bursts of streams opening and leaving with 200s: catching up costs the service no stream resets", { timeout: 60_000 }, async () => {
     // HTTP/2 servers close a connection whose peer resets streams too fast (1,000 at once by
     // default, against "rapid reset" attacks): catch-up calls must end on the service's side.
@@ -91,9 +109,10 @@ describe("event streams share one subscription per chat at the edge", () => {
       Promise.all(
         Array.from(
           { length: 1_500 },
-          (_, i) =>
+          () =>
             new Promise<{ status: number; request: http.ClientRequest }>((resolve, reject) => {
-              const request = http.get(`${stack.edge.url}/api/events?chat=${chat}${i % 2 ? "&cursor=1" : ""}`, { agent }, (response) =>
+              // From the first message: each stream needs a catch-up call.
+              const request = http.get(`${stack.edge.url}/api/events?chat=${chat}&cursor=1`, { agent }, (response) =>
                 resolve({ status: response.statusCode ?? 0, request }),
               );
               request.on("error", reject);
@@ -101,6 +120,9 @@ describe("event streams share one subscription per chat at the edge", () => {
         ),
       );
     const held = await requireSample(stack.edge.metricsUrl, "event_streams_open");
+    const codes = ["ok", "canceled", "internal", "unimplemented", "unavailable", "unknown"];
+    const before = new Map(await Promise.all(codes.map(async (code) => [code, await calls(code)] as const)));
+    const ended = async (code: string) => (await calls(code)) - before.get(code)!;
     for (let round = 0; round < 2; round++) {
       const opened = await burst();
       expect(opened.filter(({ status }) => status !== 200)).toEqual([]);
@@ -108,13 +130,12 @@ describe("event streams share one subscription per chat at the edge", () => {
       await waitFor("the streams to be gone", async () => (await requireSample(stack.edge.metricsUrl, "event_streams_open")) === held);
     }
     agent.destroy();
-    const calls = async (code: string) => (await sample(stack.message.metricsUrl, "rpc_server_duration_seconds_count", { rpc_method: "Subscribe", rpc_code: code })) ?? 0;
     // 3,000 catch-up calls, ended by the service: none failed, a few at most were cut by
     // their client leaving. (Calls the edge resets show as canceled, or, reset before the
     // service has read them, as unimplemented.)
-    expect(await calls("ok")).toBeGreaterThanOrEqual(3_000);
-    expect(await calls("canceled")).toBeLessThan(30);
-    for (const code of ["internal", "unimplemented", "unavailable", "unknown"]) expect(await calls(code), code).toBe(0);
+    expect(await ended("ok")).toBeGreaterThanOrEqual(3_000);
+    expect(await ended("canceled")).toBeLessThan(30);
+    for (const code of codes.slice(2)) expect(await ended(code), code).toBe(0);
   });
 
   it("streams that open, drop and resume while chats are busy get their history exactly once, in order", { timeout: 60_000 }, async () => {

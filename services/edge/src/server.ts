@@ -1,4 +1,5 @@
 import * as http from "node:http";
+import pLimit from "p-limit";
 import {
   createLogger,
   createMetricsRegistry,
@@ -26,6 +27,8 @@ import { userHeaders } from "./api/routes.js";
 
 /** How long a chat's relay outlives its last stream: clients that reconnect find it still there. */
 const relayLingerMs = 10_000;
+/** Catch-up calls opened at once; a reconnect storm waits here rather than overloading the service. */
+const catchUpCallsAtOnce = 256;
 
 /** Starts the REST edge on the configured port; resolves once it accepts connections. */
 export async function start(
@@ -54,10 +57,12 @@ export async function start(
   const streams = new OpenStreams(config.events.maxStreams);
   // A chat watched by any number of this process's streams is one subscription to the service.
   const relays = new ChatRelays({ live, logger, lingerMs: relayLingerMs });
-  observeEvents(registry, streams, relays);
+  const started = observeEvents(registry, streams, relays);
   const events = eventsRoute({
     live,
     relays,
+    opening: pLimit(catchUpCallsAtOnce),
+    started,
     streams,
     sse: config.events,
     queueLimit: config.events.queueLimit,

@@ -22,7 +22,7 @@ export interface ChatRelaysOptions {
  * is harmless (a subscriber drops what it already has).
  */
 class ChatRelay {
-  readonly #chatId: string;
+  readonly chatId: string;
   readonly #members = new Set<Subscriber>();
   /** Streams still behind the relay, with what to call when they join. */
   readonly #waiting = new Map<Subscriber, () => void>();
@@ -40,16 +40,21 @@ class ChatRelay {
     private readonly idle: () => void,
     private readonly lingerMs: number,
   ) {
-    this.#chatId = chatId;
+    this.chatId = chatId;
   }
 
   get closed(): boolean {
     return this.#closed;
   }
 
+  /** The position of the last event passed on; undefined until the subscription is ready. */
+  get position(): bigint | undefined {
+    return this.#closed ? undefined : this.#position;
+  }
+
   /** Runs the relay's subscription until close(), or until the service stays out of reach. */
   async run(live: LiveClient, headers: Record<string, string> | undefined, logger: Logger): Promise<void> {
-    const chatId = this.#chatId;
+    const chatId = this.chatId;
     try {
       // The relay outlives the request that opened it: its calls belong to no request's trace.
       const events = context.with(ROOT_CONTEXT, () => live.subscribe({ chats: [{ chat: chatId }] }, { signal: this.#stop.signal, headers }));
@@ -116,7 +121,7 @@ class ChatRelay {
   }
 
   #tryJoin(subscriber: Subscriber): void {
-    const position = subscriber.position(this.#chatId);
+    const position = subscriber.position(this.chatId);
     if (this.#position === undefined || position === undefined || position < this.#position) return;
     const joined = this.#waiting.get(subscriber)!;
     this.#waiting.delete(subscriber);
@@ -124,6 +129,8 @@ class ChatRelay {
     joined();
   }
 }
+
+const relayKey = (chatId: string, headers: Record<string, string> | undefined) => `${chatId}\n${headers ? JSON.stringify(headers) : ""}`;
 
 /**
  * The relays of one edge process, one per chat and calling user: however many streams
@@ -142,11 +149,17 @@ export class ChatRelays {
     return this.#relays.size;
   }
 
+  /** The relay of a chat (a canonical id) for calls made with `headers`, if one is open. */
+  existing(chatId: string, headers: Record<string, string> | undefined): ChatRelay | undefined {
+    const relay = this.#relays.get(relayKey(chatId, headers));
+    return relay?.closed ? undefined : relay;
+  }
+
   /** The relay of a chat (a canonical id) for calls made with `headers`, started if need be. */
   relay(chatId: string, headers: Record<string, string> | undefined): ChatRelay {
-    const key = `${chatId}\n${headers ? JSON.stringify(headers) : ""}`;
-    const existing = this.#relays.get(key);
-    if (existing && !existing.closed) return existing;
+    const existing = this.existing(chatId, headers);
+    if (existing) return existing;
+    const key = relayKey(chatId, headers);
     const relay = new ChatRelay(chatId, () => this.#relays.get(key) === relay && this.#relays.delete(key), this.#options.lingerMs);
     this.#relays.set(key, relay);
     void relay.run(this.#options.live, headers, this.#options.logger);

@@ -3,6 +3,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { SubscribeRequestSchema, SubscribeResponse } from "@chat/proto";
 import { chatMark, decodeResumeToken, encodeResumeToken } from "@chat/proto/internal";
 import { Subscriber } from "@chat/streams";
+import type { LimitFunction } from "p-limit";
 import type { ChatRelay, ChatRelays } from "./chat-relays.js";
 import type { LiveClient } from "./live-client.js";
 import { liveMessage, resetReason } from "./live-events.js";
@@ -10,37 +11,84 @@ import { liveMessage, resetReason } from "./live-events.js";
 export interface EventStreamDeps {
   readonly live: LiveClient;
   readonly relays: ChatRelays;
+  /** Bounds the catch-up calls being opened at once, so a reconnect storm queues here. */
+  readonly opening: LimitFunction;
   /** Events queued for one stream before its messages are dropped for resets (lagging). */
   readonly queueLimit: number;
+  /** Told how each stream started: at its relays' positions, or with a catch-up call. */
+  readonly started?: (how: "relay" | "catch_up") => void;
 }
 
 export interface EventStream {
   /** The stream's events, in the order to send them, each with the resume token after it. */
   readonly subscriber: Subscriber;
-  /** Leaves the relays and ends the stream's own subscription if it is still open. */
+  /** Leaves the relays and ends the stream's catch-up call if one is still open. */
   close(): void;
 }
 
+type Request = MessageInitShape<typeof SubscribeRequestSchema>;
+interface Call {
+  readonly signal: AbortSignal;
+  readonly headers: Record<string, string> | undefined;
+}
+
 /**
- * Opens one event stream's subscription. A catch-up call of its own (end_when_caught_up)
- * checks the request (chats, membership, resume token) and fixes where every chat starts,
- * so errors come before any byte of the stream, and replays what the stream is behind (a
- * cursor, a resume). Each chat then joins its relay (chat-relays.ts) once the stream has
- * reached the relay's position; chats still behind when the call ends are caught up by
- * another from where they are. The service ends these calls itself, so streams coming and
- * going cost it no stream resets, and an idle stream costs the edge a subscriber, not a call.
+ * Opens one event stream's subscription. A stream that starts where its chats' relays
+ * (chat-relays.ts) stand joins them at once: a relay exists only once the message service
+ * has accepted the same user's subscription to its chat, so there is nothing left to check,
+ * and a reconnect storm of streams resuming at the newest message costs the service
+ * nothing. Any other stream catches up first (see catchUpAndJoin).
  */
-export async function openEventStream(
-  request: MessageInitShape<typeof SubscribeRequestSchema>,
-  call: { readonly signal: AbortSignal; readonly headers: Record<string, string> | undefined },
-  deps: EventStreamDeps,
-): Promise<EventStream> {
+export async function openEventStream(request: Request, call: Call, deps: EventStreamDeps): Promise<EventStream> {
+  const joined = joinRelays(request, call, deps);
+  deps.started?.(joined ? "relay" : "catch_up");
+  return joined ?? (await catchUpAndJoin(request, call, deps));
+}
+
+/** The stream joined to its relays, when every chat starts at its relay's position. */
+function joinRelays(request: Request, call: Call, deps: EventStreamDeps): EventStream | undefined {
+  const chats = (request.chats ?? []).map(({ chat = "", cursor = 0n }) => ({ chat, cursor }));
+  if (new Set(chats.map(({ chat }) => chat)).size !== chats.length) return undefined;
+  let resumed: Map<bigint, bigint> | undefined;
+  if (request.resumeToken) {
+    try {
+      resumed = decodeResumeToken(request.resumeToken);
+    } catch {
+      return undefined; // the service explains what is wrong with it
+    }
+  }
+  const starts: { relay: ChatRelay; position: bigint }[] = [];
+  for (const { chat, cursor } of chats) {
+    // By the id as given: a relay is known by the canonical id, so other spellings call.
+    const relay = deps.relays.existing(chat, call.headers);
+    const position = relay?.position;
+    if (relay === undefined || position === undefined) return undefined;
+    const from = resumed?.get(chatMark(chat));
+    if (from === undefined ? cursor !== 0n : from !== position) return undefined;
+    starts.push({ relay, position });
+  }
+  const subscriber = new Subscriber(deps.queueLimit);
+  for (const { relay, position } of starts) {
+    subscriber.begin(relay.chatId, position);
+    relay.add(subscriber, () => {});
+  }
+  return { subscriber, close: () => starts.forEach(({ relay }) => relay.remove(subscriber)) };
+}
+
+/**
+ * A catch-up call of the stream's own (end_when_caught_up) checks the request (chats,
+ * membership, resume token) and fixes where every chat starts, so errors come before any
+ * byte of the stream, and replays what the stream is behind (a cursor, a resume). Each chat
+ * joins its relay once the stream has reached the relay's position; chats still behind when
+ * the call ends are caught up by another from where they are. The service ends these calls
+ * itself, so streams coming and going cost it no stream resets.
+ */
+async function catchUpAndJoin(request: Request, call: Call, deps: EventStreamDeps): Promise<EventStream> {
   const own = new AbortController();
   const stop = () => own.abort();
   call.signal.addEventListener("abort", stop, { once: true });
-  const subscribe = (shape: MessageInitShape<typeof SubscribeRequestSchema>) =>
+  const subscribe = (shape: Request) =>
     deps.live.subscribe({ ...shape, endWhenCaughtUp: true }, { signal: own.signal, headers: call.headers })[Symbol.asyncIterator]();
-  const events = subscribe(request);
   let relays = new Map<string, ChatRelay>();
   const subscriber = new Subscriber(deps.queueLimit);
   const close = () => {
@@ -48,8 +96,10 @@ export async function openEventStream(
     own.abort();
     for (const relay of relays.values()) relay.remove(subscriber);
   };
+  const events = subscribe(request);
   try {
-    const first = await events.next();
+    // The call starts with the first next(): bounded, like every stream's first call.
+    const first = await deps.opening(() => events.next());
     if (first.done || first.value.event.case !== "ready") throw new Error("the subscription ended before it was ready");
     const chats = first.value.event.value.chats;
     const positions = decodeResumeToken(first.value.resumeToken);

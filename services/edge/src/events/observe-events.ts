@@ -1,9 +1,12 @@
-import { Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "prom-client";
 import type { ChatRelays } from "./chat-relays.js";
 import type { OpenStreams } from "./open-streams.js";
 
-/** Gauges of the edge's event streams and of the relays (calls to the service) serving them. */
-export function observeEvents(registry: Registry, streams: OpenStreams, relays: ChatRelays): void {
+/**
+ * Gauges of the edge's event streams and of the relays (calls to the service) serving them,
+ * and a counter of how streams started; returns what counts a start.
+ */
+export function observeEvents(registry: Registry, streams: OpenStreams, relays: ChatRelays): (how: "relay" | "catch_up") => void {
   new Gauge({
     name: "event_streams_open",
     help: "GET /api/events streams this edge process holds (at most MAX_STREAMS)",
@@ -20,4 +23,11 @@ export function observeEvents(registry: Registry, streams: OpenStreams, relays: 
       this.set(relays.size);
     },
   });
+  const started = new Counter({
+    name: "event_streams_started_total",
+    help: "Event streams started, by how: joining their chats' relays at once (relay) or after a catch-up call to the message service (catch_up)",
+    labelNames: ["start"],
+    registers: [registry],
+  });
+  return (how) => started.inc({ start: how });
 }
