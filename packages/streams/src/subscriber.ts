@@ -78,11 +78,12 @@ export class Subscriber implements FeedReader {
   }
 
   /**
-   * The next event and the resume token after it; "quiet" when none came within `waitMs`,
-   * "ended" once end() was called (queued events are dropped: a resume brings them back).
+   * The next event and the resume token after it; "quiet" when none came within `waitMs`
+   * (without it, waits as long as it takes), "ended" once end() was called (queued events
+   * are dropped: a resume brings them back).
    */
-  async next(signal: AbortSignal, waitMs: number): Promise<{ event: LiveEvent; resumeToken: string } | "quiet" | "ended"> {
-    if (this.#events.length === 0 && !this.#ended) await this.#arrival(signal, waitMs);
+  async next(waitMs?: number): Promise<{ event: LiveEvent; resumeToken: string } | "quiet" | "ended"> {
+    if (this.#events.length === 0 && !this.#ended) await this.#arrival(waitMs);
     if (this.#ended) return "ended";
     const event = this.#events.shift();
     if (!event) return "quiet";
@@ -90,7 +91,7 @@ export class Subscriber implements FeedReader {
     return { event, resumeToken: this.resumeToken() };
   }
 
-  /** Ends the subscription (the replica is shutting down). */
+  /** Ends the subscription (its caller left, or the server is shutting down). */
   end(): void {
     this.#ended = true;
     this.#wake?.();
@@ -98,6 +99,10 @@ export class Subscriber implements FeedReader {
 
   /** Where the subscription stands: every chat's last taken position. */
   resumeToken(): string {
+    if (this.#taken.size === 1) {
+      const [chatId, position] = this.#taken.entries().next().value!;
+      return singleChatToken(this.#marks.get(chatId)!, position);
+    }
     const positions = new Map<bigint, bigint>();
     for (const [chatId, position] of this.#taken) positions.set(this.#marks.get(chatId)!, position);
     return encodeResumeToken(positions);
@@ -119,20 +124,27 @@ export class Subscriber implements FeedReader {
     }
   }
 
-  #arrival(signal: AbortSignal, waitMs: number): Promise<void> {
-    signal.throwIfAborted();
-    return new Promise<void>((resolve, reject) => {
-      const settle = (outcome: () => void) => () => {
+  #arrival(waitMs: number | undefined): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = waitMs === undefined ? undefined : setTimeout(() => done(), waitMs);
+      const done = () => {
         clearTimeout(timer);
-        signal.removeEventListener("abort", aborted);
         this.#wake = undefined;
-        outcome();
+        resolve();
       };
-      const done = settle(resolve);
-      const aborted = settle(() => reject(signal.reason));
-      const timer = setTimeout(done, waitMs);
-      signal.addEventListener("abort", aborted, { once: true });
       this.#wake = done;
     });
   }
+}
+
+/**
+ * The token of a subscription of one chat, remembered for the last position asked: the
+ * subscribers of one chat all take its message in turn, and encode the same token.
+ */
+let lastSingle: { mark: bigint; position: bigint; token: string } | undefined;
+function singleChatToken(mark: bigint, position: bigint): string {
+  if (lastSingle?.mark !== mark || lastSingle.position !== position) {
+    lastSingle = { mark, position, token: encodeResumeToken(new Map([[mark, position]])) };
+  }
+  return lastSingle.token;
 }

@@ -67,7 +67,6 @@ export async function start(
     sse: config.events,
     queueLimit: config.events.queueLimit,
     maxChats: config.events.maxChats,
-    logger,
     userHeaders,
   });
   let draining = false;

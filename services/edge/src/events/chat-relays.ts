@@ -63,7 +63,11 @@ class ChatRelay {
           this.#position = decodeResumeToken(resumeToken).get(chatMark(chatId));
           this.#settle();
         }
-        else if (event.case === "message") this.#deliver(event.value.sendTime, (member) => member.deliver(chatId, liveMessage(event.value)));
+        else if (event.case === "message") {
+          // One object for every member: what is built from it (JSON, frames) is built once.
+          const message = liveMessage(event.value);
+          this.#deliver(message.sendTime, (member) => member.deliver(chatId, message));
+        }
         else if (event.case === "reset") {
           const position = decodeResumeToken(resumeToken).get(chatMark(chatId))!;
           this.#deliver(position, (member) => member.reset(chatId, resetReason(event.value.reason), position));

@@ -1,4 +1,3 @@
-import type { Logger } from "@chat/runtime";
 import type { Context } from "koa";
 import { parseEventsQuery } from "./events-query.js";
 import { openEventStream, type EventStreamDeps } from "./event-stream.js";
@@ -11,7 +10,6 @@ export interface EventsDeps extends EventStreamDeps {
   readonly sse: SseOptions;
   /** Most chats one stream may watch. */
   readonly maxChats: number;
-  readonly logger: Logger;
   /** Call headers naming the authenticated user, as for send and pull. */
   readonly userHeaders: (ctx: Context) => Record<string, string> | undefined;
 }
@@ -33,6 +31,7 @@ export function eventsRoute(deps: EventsDeps) {
     try {
       const request = { chats: query.chats.map((chat) => ({ chat, cursor: query.cursor })), resumeToken: query.lastEventId };
       const stream = await openEventStream(request, { signal: gone.signal, headers: deps.userHeaders(ctx) }, deps);
+      gone.signal.addEventListener("abort", () => stream.subscriber.end(), { once: true });
       try {
         if (gone.signal.aborted) return;
         ctx.status = 200;
@@ -40,15 +39,10 @@ export function eventsRoute(deps: EventsDeps) {
         const sse = new SseResponse(ctx.res, deps.sse);
         sse.open();
         try {
-          for (;;) {
-            // The response keeps itself alive (heartbeat comments); a quiet wait just waits again.
-            const next = await stream.subscriber.next(gone.signal, deps.sse.heartbeatMs);
-            if (next === "ended") break;
+          // Until the client leaves, the edge ends the stream, or its relays end.
+          for (let next = await stream.subscriber.next(); next !== "ended"; next = await stream.subscriber.next()) {
             if (next !== "quiet") await sse.send(toSse(next.event, next.resumeToken));
           }
-        } catch (error) {
-          // Only the client leaving (or the edge ending the stream) stops a wait.
-          if (!gone.signal.aborted) deps.logger.error({ err: error }, "event stream failed");
         } finally {
           sse.end();
         }

@@ -21,11 +21,17 @@ export function resetReason(code: ResetReasonCode): ResetReason {
 /** How the REST API names reset reasons. */
 const restReasons: Record<ResetReason, string> = { trimmed: "trimmed", lagging: "lagging", lost: "history_lost" };
 
+/** The last message event made: the streams of a chat all send the same one in turn. */
+let last: { readonly message: LiveMessage; readonly event: SseEvent } | undefined;
+
 /** One event of a subscriber as its Server-Sent Event; `data` of a message is the object /api/pull shows. */
 export function toSse(event: LiveEvent, resumeToken: string): SseEvent {
   if (event.kind === "reset") {
     return { id: resumeToken, event: "reset", data: { chat: event.chatId, reason: restReasons[event.reason], message: resetMessages[event.reason] } };
   }
-  const { sendTime, sender, text } = event.message;
-  return { id: resumeToken, event: "message", data: { chat: event.chatId, text, sender, send_time: Number(sendTime) } };
+  const { message, chatId } = event;
+  if (last?.message === message && last.event.id === resumeToken) return last.event;
+  const data = { chat: chatId, text: message.text, sender: message.sender, send_time: Number(message.sendTime) };
+  last = { message, event: { id: resumeToken, event: "message", data } };
+  return last.event;
 }

@@ -15,6 +15,9 @@ export interface SseEvent {
   readonly data: unknown;
 }
 
+/** The last event framed: streams sending the same event (one chat's message) frame it once. */
+let lastFramed: { readonly event: SseEvent; readonly text: string } | undefined;
+
 /**
  * A text/event-stream response on a Node response, framed by better-sse's EventBuffer
  * (which escapes line breaks the way the specification wants). Writes wait for the socket
@@ -46,7 +49,9 @@ export class SseResponse {
   }
 
   async send(event: SseEvent): Promise<void> {
-    const writable = this.#flush(this.#buffer.id(event.id).event(event.event).data(event.data).dispatch());
+    if (lastFramed?.event !== event) lastFramed = { event, text: this.#buffer.id(event.id).event(event.event).data(event.data).dispatch().read() };
+    this.#buffer.clear();
+    const writable = this.#res.write(lastFramed.text);
     this.#restartHeartbeat();
     if (!writable) await this.#drained();
   }

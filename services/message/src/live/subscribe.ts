@@ -66,19 +66,20 @@ export function subscribeMethod(
     });
     const subscriber = new Subscriber(options.queueLimit);
     await hub.join(subscriber, starts);
+    // The caller going away ends the subscription: nothing more to send, nothing to report.
+    const leave = () => subscriber.end();
+    context.signal.addEventListener("abort", leave, { once: true });
+    if (context.signal.aborted) leave();
     try {
       yield { event: { case: "ready", value: { chats: starts.map(({ chatId }) => chatId) } }, resumeToken: subscriber.resumeToken() };
       for (;;) {
         if (request.endWhenCaughtUp && subscriber.backlog === 0) return;
-        const next = await subscriber.next(context.signal, options.heartbeatMs).catch((error: unknown) => {
-          // The caller went away: nothing more to send, nothing to report.
-          if (context.signal.aborted) return "ended" as const;
-          throw error;
-        });
+        const next = await subscriber.next(options.heartbeatMs);
         if (next === "ended") return;
         yield next === "quiet" ? { event: { case: "heartbeat", value: {} } } : toResponse(next.event, next.resumeToken);
       }
     } finally {
+      context.signal.removeEventListener("abort", leave);
       hub.leave(
         subscriber,
         starts.map(({ chatId }) => chatId),
