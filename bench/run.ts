@@ -138,7 +138,7 @@ async function measure(
     let live: LiveOutcome | undefined;
     if (withLive) {
       log("== live: Server-Sent Events delivery, idle streams, reconnect storm");
-      live = await runLive(started, redis, config, log);
+      live = await runLive(started, (variant) => startVariant(variant, redisServer.url), redis, config, log);
     }
     let memory: MemoryRow[] = [];
     if (withMemory) {

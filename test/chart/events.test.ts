@@ -25,8 +25,8 @@ interface RouteSpec {
 
 describe("event streams in the chart", () => {
   it("give both services the stream settings, one chat limit for both", async () => {
-    const manifests = await render({ values: { edge: { events: { heartbeatMs: 20_000, maxStreams: 5_000, maxChats: 50 } }, message: { config: { subscribe: { queueLimit: 500, checkIntervalMs: 2_000 } } } } });
-    expect(loaded(manifests, "chat-edge", loadEdgeConfig).events).toEqual({ heartbeatMs: 20_000, retryMs: 2_000, maxStreams: 5_000, maxChats: 50 });
+    const manifests = await render({ values: { edge: { events: { heartbeatMs: 20_000, queueLimit: 300, maxStreams: 5_000, maxChats: 50 } }, message: { config: { subscribe: { queueLimit: 500, checkIntervalMs: 2_000 } } } } });
+    expect(loaded(manifests, "chat-edge", loadEdgeConfig).events).toEqual({ heartbeatMs: 20_000, retryMs: 2_000, queueLimit: 300, maxStreams: 5_000, maxChats: 50 });
     const message = loaded(manifests, "chat-message", loadMessageConfig);
     expect(message.subscribe).toEqual({ queueLimit: 500, heartbeatMs: 15_000, checkIntervalMs: 2_000 });
     expect(message.limits.maxSubscribeChats).toBe(50);

@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import { Pool } from "undici";
 import { waitFor } from "../../../test/harness/wait.js";
 import { cpuSeconds } from "../cpu.js";
-import { latencySummary, Samples } from "../stats.js";
+import { latencySummary, Samples, spread } from "../stats.js";
 import { openBenchStream, type BenchStream } from "./sse-clients.js";
 
 /** The processes a live scenario measures: the stack's edge and message service. */
@@ -11,6 +11,33 @@ export interface LiveTarget {
   readonly edgeUrl: string;
   readonly edgePid: number;
   readonly messagePid: number;
+}
+
+/** One fan-out case over several runs: the medians, and every run as measured. */
+export interface FanOutCase extends FanOutResult {
+  readonly runs: readonly FanOutResult[];
+}
+
+/** The medians of runs of one case (counts are summed: every delivery of every run). */
+export function medianOfRuns(runs: readonly FanOutResult[]): FanOutCase {
+  const median = (pick: (run: FanOutResult) => number) => spread(runs.map(pick)).median;
+  const sum = (pick: (run: FanOutResult) => number) => runs.reduce((total, run) => total + pick(run), 0);
+  return {
+    ...runs[0]!,
+    sent: sum((run) => run.sent),
+    acknowledged: sum((run) => run.acknowledged),
+    expectedDeliveries: sum((run) => run.expectedDeliveries),
+    delivered: sum((run) => run.delivered),
+    beforeAck: sum((run) => run.beforeAck),
+    latencyMs: {
+      p50: median((run) => run.latencyMs.p50),
+      p90: median((run) => run.latencyMs.p90),
+      p99: median((run) => run.latencyMs.p99),
+      max: median((run) => run.latencyMs.max),
+    },
+    cpuUsPerEvent: { edge: median((run) => run.cpuUsPerEvent.edge), message: median((run) => run.cpuUsPerEvent.message) },
+    runs,
+  };
 }
 
 export interface FanOutResult {

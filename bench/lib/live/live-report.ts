@@ -30,7 +30,8 @@ export function liveTables(live: LiveOutcome): string[] {
       ["… until every stream was back", `${number(live.storm.resumeMs, 0)} ms`],
     ],
   );
-  return [`Real-time delivery (stack variant ${live.variant}; latency from each send's acknowledgement to the event):`, delivery, "Streams:", streams];
+  const runs = live.fanOut[0]?.runs.length ?? 1;
+  return [`Real-time delivery (stack variant ${live.variant}; latency from each send's acknowledgement to the event; medians of ${runs} run(s), counts summed):`, delivery, "Streams:", streams];
 }
 
 /** The real-time targets. */

@@ -30,6 +30,8 @@ export class SseResponse {
   readonly #buffer = createEventBuffer();
   #heartbeat: NodeJS.Timeout | undefined;
   #draining = false;
+  /** Whether anything went out since the last heartbeat tick. */
+  #sent = false;
 
   constructor(res: ServerResponse, options: SseOptions) {
     this.#res = res;
@@ -45,35 +47,33 @@ export class SseResponse {
       "x-accel-buffering": "no",
     });
     this.#flush(this.#buffer.retry(this.#options.retryMs).dispatch());
-    this.#restartHeartbeat();
+    // One timer per stream, not one per event: a tick that finds nothing sent since the last
+    // one sends a comment. A quiet stream gets one every period; no stream is silent for
+    // more than two.
+    this.#heartbeat = setInterval(() => {
+      // While the socket has not drained, more bytes would only queue: the stream is not idle.
+      if (!this.#sent && !this.#draining && !this.#res.writableEnded) this.#flush(this.#buffer.comment("keep-alive").dispatch());
+      this.#sent = false;
+    }, this.#options.heartbeatMs);
   }
 
   async send(event: SseEvent): Promise<void> {
     if (lastFramed?.event !== event) lastFramed = { event, text: this.#buffer.id(event.id).event(event.event).data(event.data).dispatch().read() };
     this.#buffer.clear();
-    const writable = this.#res.write(lastFramed.text);
-    this.#restartHeartbeat();
-    if (!writable) await this.#drained();
+    this.#sent = true;
+    if (!this.#res.write(lastFramed.text)) await this.#drained();
   }
 
   end(): void {
-    clearTimeout(this.#heartbeat);
+    clearInterval(this.#heartbeat);
     if (!this.#res.writableEnded) this.#res.end();
   }
 
   #flush(buffer: ReturnType<typeof createEventBuffer>): boolean {
     const text = buffer.read();
     buffer.clear();
+    this.#sent = true;
     return this.#res.write(text);
-  }
-
-  #restartHeartbeat(): void {
-    clearTimeout(this.#heartbeat);
-    this.#heartbeat = setTimeout(() => {
-      // While the socket has not drained, more bytes would only queue: the stream is not idle.
-      if (!this.#draining && !this.#res.writableEnded) this.#flush(this.#buffer.comment("keep-alive").dispatch());
-      this.#restartHeartbeat();
-    }, this.#options.heartbeatMs);
   }
 
   #drained(): Promise<void> {
