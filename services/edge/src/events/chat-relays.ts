@@ -35,12 +35,14 @@ class ChatRelay {
   /** Settles once the relay's subscription is ready, or the relay has closed. */
   readonly ready = new Promise<void>((resolve) => (this.#settle = resolve));
 
-  constructor(
-    chatId: string,
-    private readonly idle: () => void,
-    private readonly lingerMs: number,
-  ) {
+  readonly #idle: () => void;
+  readonly #lingerMs: number;
+
+  /** `idle` is called once the relay has closed. */
+  constructor(chatId: string, idle: () => void, lingerMs: number) {
     this.chatId = chatId;
+    this.#idle = idle;
+    this.#lingerMs = lingerMs;
   }
 
   get closed(): boolean {
@@ -56,8 +58,7 @@ class ChatRelay {
   async run(live: LiveClient, headers: Record<string, string> | undefined, logger: Logger): Promise<void> {
     const chatId = this.chatId;
     try {
-      // The relay outlives the request that opened it: its calls belong to no request's trace.
-      const events = context.with(ROOT_CONTEXT, () => live.subscribe({ chats: [{ chat: chatId }] }, { signal: this.#stop.signal, headers }));
+      const events = live.subscribe({ chats: [{ chat: chatId }] }, { signal: this.#stop.signal, headers });
       for await (const { event, resumeToken } of events) {
         if (event.case === "ready") {
           this.#position = decodeResumeToken(resumeToken).get(chatMark(chatId));
@@ -104,7 +105,7 @@ class ChatRelay {
     if (this.#members.size === 0 && this.#waiting.size === 0 && !this.#closed) {
       // Jittered, so relays left at once (clients of a lost network) do not all reset their
       // calls at once: HTTP/2 servers limit how fast a peer may reset streams.
-      this.#idleTimer = setTimeout(() => this.close(), this.lingerMs * (1 + Math.random()));
+      this.#idleTimer = setTimeout(() => this.close(), this.#lingerMs * (1 + Math.random()));
     }
   }
 
@@ -114,7 +115,7 @@ class ChatRelay {
     this.#settle();
     clearTimeout(this.#idleTimer);
     this.#stop.abort();
-    this.idle();
+    this.#idle();
   }
 
   #deliver(position: bigint, pass: (member: Subscriber) => void): void {
@@ -166,7 +167,8 @@ export class ChatRelays {
     const key = relayKey(chatId, headers);
     const relay = new ChatRelay(chatId, () => this.#relays.get(key) === relay && this.#relays.delete(key), this.#options.lingerMs);
     this.#relays.set(key, relay);
-    void relay.run(this.#options.live, headers, this.#options.logger);
+    // The relay outlives the request that opened it: its calls belong to no request's trace.
+    void context.with(ROOT_CONTEXT, () => relay.run(this.#options.live, headers, this.#options.logger));
     return relay;
   }
 
