@@ -40,7 +40,7 @@ export async function start(
     readBatch: 500,
     checkIntervalMs: config.subscribe.checkIntervalMs,
     lingerMs: 30_000,
-    onError: (error) => logger.warn({ err: error }, "reading a chat for its subscribers failed; retrying on the next wake-up"),
+    onError: (error) => errorLog.log("warn", "reading a chat", { err: error }, "reading a chat for its subscribers failed; retrying shortly"),
   });
   observeLive(registry, hub);
   const live = { hub, options: config.subscribe };

@@ -10,6 +10,9 @@ export interface FeedOptions {
   readonly onError: (error: unknown) => void;
 }
 
+/** How soon a feed whose read failed checks again. */
+const retryAfterFailureMs = 250;
+
 /**
  * The live end of one chat in one replica, shared by every subscriber of the chat: one
  * wake-up subscription and one read per new message however many readers watch it.
@@ -35,6 +38,8 @@ export class ChatFeed {
   #readAgain = false;
   #unwatch: () => void = () => {};
   #timer: NodeJS.Timeout | undefined;
+  #retry: NodeJS.Timeout | undefined;
+  #closed = false;
 
   constructor(chatId: string, store: MessageStore, options: FeedOptions) {
     this.chatId = chatId;
@@ -94,14 +99,16 @@ export class ChatFeed {
         for (const reader of this.#live) reader.reset(this.chatId, continuity, newest);
       }
     } catch (error) {
-      this.#options.onError(error);
+      this.#failed(error);
     }
     this.wake();
   }
 
   close(): void {
+    this.#closed = true;
     this.#unwatch();
     clearInterval(this.#timer);
+    clearTimeout(this.#retry);
     this.#live.clear();
   }
 
@@ -128,7 +135,7 @@ export class ChatFeed {
         if (messages.length === this.#options.readBatch) this.#readAgain = true;
       } while (this.#readAgain);
     } catch (error) {
-      this.#options.onError(error);
+      this.#failed(error);
     }
   }
 
@@ -148,7 +155,20 @@ export class ChatFeed {
       if (newest > this.#tail) this.wake();
       else if (newest < this.#tail) await this.recover();
     } catch (error) {
-      this.#options.onError(error);
+      this.#failed(error);
     }
+  }
+
+  /**
+   * A read failed (Redis unreachable, a failover under way): the feed checks again soon
+   * rather than at the next interval, so delivery resumes shortly after Redis does.
+   */
+  #failed(error: unknown): void {
+    this.#options.onError(error);
+    if (this.#closed) return;
+    this.#retry ??= setTimeout(() => {
+      this.#retry = undefined;
+      void this.#check();
+    }, Math.min(retryAfterFailureMs, this.#options.checkIntervalMs)).unref();
   }
 }
