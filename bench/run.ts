@@ -11,6 +11,7 @@ import { loadConfig, type BenchConfig } from "./lib/config.js";
 import { checkCase, execute, type RunRecord } from "./lib/execute.js";
 import { machineInfo } from "./lib/machine.js";
 import { measureMemory, type MemoryRow } from "./lib/memory.js";
+import { runLive, type LiveOutcome } from "./lib/live/live-run.js";
 import { renderReport, saveReport, type Outcome } from "./lib/output.js";
 import { startVariant, type VariantProcesses } from "./lib/processes.js";
 import { scenarioNames, scenarios, type Case, type Scenario } from "./lib/scenarios.js";
@@ -102,6 +103,7 @@ async function measure(
   variants: readonly Variant[],
   chosen: readonly Scenario[],
   withMemory: boolean,
+  withLive: boolean,
   loadgen: "autocannon" | "wrk",
 ): Promise<Outcome> {
   const startedAt = new Date();
@@ -133,6 +135,11 @@ async function measure(
       const cases = await scenario.prepare(redis, config);
       records.push(...(await runScenario(scenario.name, cases, started, redisPid, config, loadgen)));
     }
+    let live: LiveOutcome | undefined;
+    if (withLive) {
+      log("== live: Server-Sent Events delivery, idle streams, reconnect storm");
+      live = await runLive(started, (variant) => startVariant(variant, redisServer.url), redis, config, log);
+    }
     let memory: MemoryRow[] = [];
     if (withMemory) {
       log("== memory: bytes per message of each Redis layout (FLUSHALL between layouts)");
@@ -142,7 +149,7 @@ async function measure(
         { chats: config.memoryChats, perChat: 1 },
       ]);
     }
-    return { startedAt, machine, config, loadgen, variants, scenarios: chosen, records, memory };
+    return { startedAt, machine, config, loadgen, variants, scenarios: chosen, records, memory, live };
   } finally {
     await cleanup();
   }
@@ -160,7 +167,7 @@ async function main(): Promise<void> {
   await assertRedisInstalled();
   const loadgen = await chooseLoadgen(config.loadgen);
   const chosen = scenarios.filter((scenario) => names.includes(scenario.name));
-  const outcome = await measure(config, variants, chosen, names.includes("memory"), loadgen);
+  const outcome = await measure(config, variants, chosen, names.includes("memory"), names.includes("live"), loadgen);
   process.stdout.write(`\n${renderReport(outcome)}\n`);
   process.stdout.write(`\nresults: ${saveReport(outcome)}\n`);
 }

@@ -28,6 +28,16 @@ export interface BenchConfig {
   /** Chats, and messages in each, of the memory scenario's many-chats case. */
   readonly memoryChats: number;
   readonly memoryPerChat: number;
+  /** The live (real-time) scenario's sizes. */
+  readonly live: {
+    readonly rate: number;
+    readonly chats: number;
+    readonly hotRate: number;
+    readonly hotSubscribers: number;
+    readonly idleStreams: number;
+    readonly stormStreams: number;
+    readonly stormChats: number;
+  };
   /** Scenario names to run; empty means all. */
   readonly scenarios: readonly string[];
   /** Variant names to run; empty means all defined. */
@@ -78,6 +88,15 @@ export function loadConfig(): BenchConfig {
     memoryMessages: positiveInt("BENCH_MEMORY_MESSAGES", 100_000),
     memoryChats: positiveInt("BENCH_MEMORY_CHATS", 100_000),
     memoryPerChat: positiveInt("BENCH_MEMORY_PER_CHAT", 10),
+    live: {
+      rate: positiveInt("BENCH_LIVE_RATE", 1_000),
+      chats: positiveInt("BENCH_LIVE_CHATS", 1_000),
+      hotRate: positiveInt("BENCH_LIVE_HOT_RATE", 20),
+      hotSubscribers: positiveInt("BENCH_LIVE_HOT_SUBSCRIBERS", 1_000),
+      idleStreams: positiveInt("BENCH_LIVE_IDLE_STREAMS", 10_000),
+      stormStreams: positiveInt("BENCH_LIVE_STORM_STREAMS", 5_000),
+      stormChats: positiveInt("BENCH_LIVE_STORM_CHATS", 50),
+    },
     scenarios: list("BENCH_SCENARIOS"),
     variants: list("BENCH_VARIANTS"),
     extraVariantsJson: process.env.BENCH_EXTRA_VARIANTS ?? "",

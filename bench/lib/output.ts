@@ -4,6 +4,8 @@ import type { BenchConfig } from "./config.js";
 import type { RunRecord } from "./execute.js";
 import type { MachineInfo } from "./machine.js";
 import type { MemoryRow } from "./memory.js";
+import type { LiveOutcome } from "./live/live-run.js";
+import { liveTables, liveTargets } from "./live/live-report.js";
 import { cpuPerRequestTable, mainTable, memoryTable, scalingTable, targetsTable } from "./report.js";
 import type { Scenario } from "./scenarios.js";
 import { summarize } from "./summary.js";
@@ -20,12 +22,13 @@ export interface Outcome {
   readonly scenarios: readonly Scenario[];
   readonly records: readonly RunRecord[];
   readonly memory: readonly MemoryRow[];
+  readonly live?: LiveOutcome | undefined;
 }
 
 function analyse(outcome: Outcome) {
   const variantNames = outcome.variants.map((variant) => variant.name);
   const summaries = summarize(outcome.records);
-  const targets = [...checkTargets(summaries, outcome.records, variantNames), ...memoryTargets(outcome.memory)];
+  const targets = [...checkTargets(summaries, outcome.records, variantNames), ...liveTargets(outcome.live), ...memoryTargets(outcome.memory)];
   return { variantNames, summaries, targets };
 }
 
@@ -44,6 +47,7 @@ export function renderReport(outcome: Outcome): string {
   }
   const scaling = scalingTable(outcome.records, variantNames);
   if (scaling) sections.push("Pull cost, large vs small history (per-round ratios):", scaling);
+  if (outcome.live) sections.push(...liveTables(outcome.live));
   if (targets.length > 0) sections.push("Targets:", targetsTable(targets));
   if (outcome.memory.length > 0) sections.push("Redis memory per message (20-byte texts):", memoryTable(outcome.memory));
   sections.push(["Variants:", ...outcome.variants.map((variant) => `- ${variant.name}: ${variant.note}`)].join("\n"));
@@ -67,6 +71,7 @@ export function saveReport(outcome: Outcome): string {
     summaries,
     targets,
     memory: outcome.memory,
+    live: outcome.live,
   };
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   return file;

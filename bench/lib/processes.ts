@@ -112,7 +112,8 @@ export async function startVariant(variant: Variant, redisUrl: string): Promise<
   const edge = await startNode(
     "edge",
     [...deployedNodeArgs("edge", variant), ...variant.nodeArgs, ...variant.edgeNodeArgs],
-    { METRICS_PORT: "0", ...variant.env, ...variant.edgeEnv, MESSAGE_SERVICE_URL: message.url },
+    // MAX_STREAMS: the live scenario holds more streams than the default 10,000 at times.
+    { METRICS_PORT: "0", MAX_STREAMS: "20000", ...variant.env, ...variant.edgeEnv, MESSAGE_SERVICE_URL: message.url },
   ).catch(async (error: unknown) => {
     await message.stop();
     throw error;

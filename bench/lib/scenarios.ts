@@ -159,4 +159,4 @@ export const scenarios: readonly Scenario[] = [
   },
 ];
 
-export const scenarioNames = [...scenarios.map((scenario) => scenario.name), "memory"];
+export const scenarioNames = [...scenarios.map((scenario) => scenario.name), "live", "memory"];

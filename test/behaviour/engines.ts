@@ -8,6 +8,9 @@ import routes from "../../services/message/src/routes.js";
 import { MemoryStore } from "../../services/message/src/store/memory-store.js";
 import { createRedisClient, limitRepeats, type RedisTarget } from "@chat/runtime";
 import { RedisStore } from "../../services/message/src/store/redis/redis-store.js";
+import { RedisNotifier } from "../../services/message/src/store/redis/redis-notifier.js";
+import { LiveHub } from "../../services/message/src/live/live-hub.js";
+import type { SubscribeOptions } from "../../services/message/src/live/subscribe.js";
 import type { MessageStore } from "../../services/message/src/store/store.js";
 import type { Retention } from "../../services/message/src/store/retention.js";
 
@@ -30,19 +33,30 @@ export interface EngineOptions {
 
 export function openEngine(engine: EngineName, options: EngineOptions = {}): MessageStore {
   if (engine === "memory") return new MemoryStore(options);
-  const client = createRedisClient(
-    redisTarget(engine),
-    { username: undefined, password: undefined, tls: undefined },
-    { commandTimeoutMs: 5_000, connectTimeoutMs: 5_000, maxRetriesPerRequest: 1 },
-  );
-  return new RedisStore(client, options);
+  const access = { username: undefined, password: undefined, tls: undefined };
+  const clientOptions = { commandTimeoutMs: 5_000, connectTimeoutMs: 5_000, maxRetriesPerRequest: 1 };
+  const client = createRedisClient(redisTarget(engine), access, clientOptions);
+  const notifier = new RedisNotifier(createRedisClient(redisTarget(engine), access, { ...clientOptions, subscriber: true }));
+  return new RedisStore(client, { ...options, notifier });
 }
 
-/** An in-process MessageService client over the real routes and the given store. */
-export function serviceClient(store: MessageStore, options: { requireUser?: boolean } = {}): Client<typeof MessageService> {
+export interface ServiceClientOptions {
+  readonly requireUser?: boolean;
+  /** Subscription settings; small defaults suit tests. */
+  readonly subscribe?: Partial<SubscribeOptions & { checkIntervalMs: number }>;
+}
+
+/**
+ * An in-process MessageService client over the real routes and the given store, with a
+ * hub of chat feeds of its own (as one replica has), closed with close().
+ */
+export function serviceClient(store: MessageStore, options: ServiceClientOptions = {}): Client<typeof MessageService> & { close(): void } {
   const interceptors = [errorInterceptor(limitRepeats(pino({ level: "silent" }), { intervalMs: 0 }))];
-  const transport = createRouterTransport(routes({ store, limits: testLimits, ...options }, interceptors), {
+  const subscribe = { queueLimit: 1_000, heartbeatMs: 15_000, checkIntervalMs: 1_000, ...options.subscribe };
+  const hub = new LiveHub(store, { readBatch: 500, checkIntervalMs: subscribe.checkIntervalMs, lingerMs: 1_000, onError: () => {} });
+  const live = { hub, options: subscribe };
+  const transport = createRouterTransport(routes({ store, limits: testLimits, requireUser: options.requireUser, live }, interceptors), {
     router: { interceptors },
   });
-  return createClient(MessageService, transport);
+  return Object.assign(createClient(MessageService, transport), { close: () => hub.close() });
 }

@@ -1,4 +1,5 @@
 import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
+import { HTTPRoute } from "@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { StatefulSet } from "kubernetes-models/apps/v1/StatefulSet";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
@@ -30,6 +31,7 @@ const models: Record<string, Model> = {
   "v1/Service": Service,
   "v1/ServiceAccount": ServiceAccount,
   "monitoring.coreos.com/v1/ServiceMonitor": ServiceMonitor,
+  "gateway.networking.k8s.io/v1/HTTPRoute": HTTPRoute,
 };
 
 /** Validates one object against its Kubernetes schema; throws naming the object on failure. */

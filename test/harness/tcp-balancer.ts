@@ -10,6 +10,8 @@ export interface TcpBalancer {
   /** Connections opened to each backend so far, by backend port. */
   readonly connections: Map<number, number>;
   setBackends(ports: number[]): void;
+  /** Cuts every open connection, as a NAT or a proxy that drops them does; new ones still work. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -36,6 +38,9 @@ export async function startTcpBalancer(backendPorts: number[]): Promise<TcpBalan
     connections,
     setBackends(ports) {
       backends = [...ports];
+    },
+    dropConnections() {
+      for (const socket of open) socket.destroy();
     },
     async close() {
       for (const socket of open) socket.destroy();

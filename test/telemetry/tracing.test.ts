@@ -119,6 +119,36 @@ describe.each(["1.1", "2"] as const)("a trace across edge â†’ message service â†
   });
 });
 
+describe("an event stream's trace", () => {
+  it("shows its query with the access_token redacted, and a Subscribe span under the stream's request", async () => {
+    const receiver = await startOtlpReceiver();
+    const stack = await startStack(otlpEnv(receiver), otlpEnv(receiver));
+    try {
+      const { traceId, header } = newTraceparent();
+      const { chat } = uniqueChat();
+      const controller = new AbortController();
+      const reply = await fetch(`${stack.edge.url}/api/events?chat=${chat}&access_token=secret-token-value`, {
+        headers: { traceparent: header },
+        signal: controller.signal,
+      });
+      expect(reply.status).toBe(200);
+      controller.abort();
+      const spans = await waitFor("the stream's spans from both services", () => {
+        const found = receiver.trace(traceId);
+        return found.some((span) => span.service === "chat-message") && found.some((span) => span.kind === SERVER && span.service === "chat-edge") ? found : undefined;
+      });
+      const edgeServer = spans.find((span) => span.service === "chat-edge" && span.kind === SERVER)!;
+      expect(edgeServer.attributes["url.query"]).toBe(`chat=${encodeURIComponent(chat)}&access_token=REDACTED`);
+      expect(JSON.stringify(receiver.spans)).not.toContain("secret-token-value");
+      const subscribe = spans.find((span) => span.service === "chat-message" && span.attributes["rpc.method"] === "Subscribe");
+      expect(subscribe?.kind).toBe(SERVER);
+    } finally {
+      await stack.stop();
+      await receiver.close();
+    }
+  });
+});
+
 describe("trace export settings", () => {
   it("exports over http/protobuf too", async () => {
     const receiver = await startOtlpReceiver();

@@ -11,6 +11,7 @@ export {
   type UnaryCall,
 } from "./unary-calls.js";
 export { tracingClientInterceptor, tracingServerInterceptor } from "./rpc-tracing.js";
+export { onStreamEnd } from "./stream-responses.js";
 export { runService, type Running } from "./lifecycle.js";
 export { listen } from "./listen.js";
 export { drainConnections, trackSessions } from "./http-shutdown.js";

@@ -9,6 +9,8 @@ export interface RedisClientOptions {
   readonly connectTimeoutMs: number;
   /** Reconnections a command may wait through before it fails. */
   readonly maxRetriesPerRequest: number;
+  /** For a connection that only subscribes: on a cluster, one sharded subscriber per shard. */
+  readonly subscriber?: boolean;
 }
 
 /**
@@ -35,5 +37,9 @@ export function createRedisClient(target: RedisTarget, access: RedisAccess, opti
     retryDelayOnClusterDown: 100,
     retryDelayOnTryAgain: 100,
     slotsRefreshTimeout: 2_000,
+    // After a failover the client learns the new master from its next slot refresh: every
+    // second instead of every five bounds how long its commands (and wake-ups) miss it.
+    slotsRefreshInterval: 1_000,
+    shardedSubscribers: options.subscriber ?? false,
   });
 }

@@ -11,6 +11,7 @@ import {
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { rpcCodeName } from "./rpc-codes.js";
+import { onStreamEnd } from "./stream-responses.js";
 
 const tracer = () => trace.getTracer("chat-rpc");
 
@@ -65,7 +66,7 @@ export function tracingClientInterceptor(): Interceptor {
 }
 
 /**
- * Server side: one SERVER span per call, child of the caller's span, whose context is taken
+ * Server side: one SERVER span per call (for the whole stream of a streaming one), child of the caller's span, whose context is taken
  * from the request headers (W3C traceparent) whatever the transport. Calls of `untraced`
  * methods get no span: a batch whose items are traced one by one, say.
  */
@@ -80,13 +81,15 @@ export function tracingServerInterceptor(options: { readonly untraced?: readonly
       { kind: SpanKind.SERVER, attributes: attributes(service, request.method.name) },
       incoming,
     );
+    let response;
     try {
-      const response = await context.with(trace.setSpan(incoming, span), () => next(request));
-      end(span, undefined, () => false);
-      return response;
+      response = await context.with(trace.setSpan(incoming, span), () => next(request));
     } catch (error) {
       end(span, error, (code) => serverFaults.has(code));
       throw error;
     }
+    // A streaming call's span lasts as long as its stream.
+    if (!response.stream) end(span, undefined, () => false);
+    return onStreamEnd(response, request.signal, (error) => end(span, error, (code) => serverFaults.has(code)));
   };
 }

@@ -13,6 +13,8 @@ export interface AppDeps extends ApiDeps {
   readonly errorLog: RepeatLimitedLog;
   /** Most query parameters a request may carry. */
   readonly maxQueryParams: number;
+  /** Most chats one event stream may watch: its query may name that many. */
+  readonly maxSubscribeChats: number;
 }
 
 /** Builds the edge's Koa application from its dependencies; it does not listen. */
@@ -33,7 +35,8 @@ export function createApp(deps: AppDeps): Koa {
   });
   app.use(observeRequests(deps.logger, deps.registry));
   app.use(errorResponses(deps.errorLog));
-  app.use(limitQueryParameters(deps.maxQueryParams));
+  // An event stream names its chats in the query (chat=… repeated).
+  app.use(limitQueryParameters((ctx) => (ctx.path === "/api/events" ? deps.maxSubscribeChats + 3 : deps.maxQueryParams)));
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

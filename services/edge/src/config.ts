@@ -41,6 +41,14 @@ export interface EdgeConfig {
   readonly maxHeaderBytes: number;
   /** Most query parameters a request may carry. */
   readonly maxQueryParams: number;
+  /** Server-Sent Events (GET /api/events). */
+  readonly events: {
+    readonly heartbeatMs: number;
+    readonly retryMs: number;
+    readonly queueLimit: number;
+    readonly maxStreams: number;
+    readonly maxChats: number;
+  };
   /** How long a client may take to send its request headers and its whole request. */
   readonly clientDeadlines: ClientDeadlines;
   /** Bearer-token authentication (AUTH_*). */
@@ -93,6 +101,19 @@ const shape = {
     .integer(16 * 1024, 1024, 1024 * 1024)
     .describe("largest request line and headers, in bytes; larger are answered 431"),
   MAX_QUERY_PARAMS: envVar.integer(16, 1, 1_000).describe("most query parameters a request may carry; more are answered 400"),
+  SSE_HEARTBEAT_MS: envVar
+    .integer(15_000, 1_000, 300_000)
+    .describe("an event stream with nothing to send gets a comment line this often, in milliseconds"),
+  SSE_RETRY_MS: envVar
+    .integer(2_000, 100, 60_000)
+    .describe("reconnection delay suggested to event-stream clients (the retry: field), in milliseconds"),
+  SSE_QUEUE_LIMIT: envVar
+    .integer(1_000, 10, 1_000_000)
+    .describe("events queued for an event-stream client that reads too slowly before its messages are dropped for a reset (lagging)"),
+  MAX_STREAMS: envVar.integer(10_000, 1, 1_000_000).describe("event streams one edge process holds at once; more are refused with 503"),
+  MAX_SUBSCRIBE_CHATS: envVar
+    .integer(100, 1, 1_000)
+    .describe("most chats one event stream may watch (the message service has the same limit)"),
 };
 
 /** Every variable the edge reads, by topic: the source of its generated configuration reference. */
@@ -125,6 +146,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
     maxBodyBytes: vars.MAX_BODY_BYTES,
     maxHeaderBytes: vars.MAX_HEADER_BYTES,
     maxQueryParams: vars.MAX_QUERY_PARAMS,
+    events: {
+      heartbeatMs: vars.SSE_HEARTBEAT_MS,
+      retryMs: vars.SSE_RETRY_MS,
+      queueLimit: vars.SSE_QUEUE_LIMIT,
+      maxStreams: vars.MAX_STREAMS,
+      maxChats: vars.MAX_SUBSCRIBE_CHATS,
+    },
     clientDeadlines: clientDeadlinesFrom(vars),
     auth: loadAuthConfig(env),
     serviceCredential: loadServiceCredentialConfig(env),

@@ -9,7 +9,7 @@ import { MemoryRateLimiter, type RateLimiter } from "./rate-limit/limiter.js";
 import { limitRequests } from "./rate-limit/limit-requests.js";
 import { RedisRateLimiter } from "./rate-limit/redis-limiter.js";
 
-export type ApiAction = "send" | "pull";
+export type ApiAction = "send" | "pull" | "events";
 export type Middleware = (ctx: Context, next: Next) => Promise<void>;
 
 /** What stands in front of each API action: authentication, then the rate limit. */
@@ -40,14 +40,18 @@ function openLimiter(config: RateLimitConfig, logs: GuardLogs, errors: Counter):
   });
 }
 
-function authenticationFor(auth: AuthConfig, logs: GuardLogs): Middleware[] {
+/** The authentication of each action: event streams may carry the token as access_token (EventSource sets no headers). */
+function authenticationFor(auth: AuthConfig, logs: GuardLogs): (action: ApiAction) => Middleware[] {
   if (auth.mode === "none") {
     logs.logger.warn("authentication: off (AUTH_MODE=none); anyone may read and send as anyone");
-    return [];
+    return () => [];
   }
   const { issuer, audience, algorithms, keys, maxTokenLifetimeSeconds } = auth;
   logs.logger.info({ issuer, audience, algorithms, keys: keys.kind, maxTokenLifetimeSeconds }, "authentication: bearer JWTs");
-  return [authenticate(createTokenVerifier(auth), logs.errorLog)];
+  const verify = createTokenVerifier(auth);
+  const fromHeader = [authenticate(verify, logs.errorLog)];
+  const fromHeaderOrQuery = [authenticate(verify, logs.errorLog, { queryParameter: "access_token" })];
+  return (action) => (action === "events" ? fromHeaderOrQuery : fromHeader);
 }
 
 /** Builds the guard the configuration asks for; with everything off it adds nothing. */
@@ -59,7 +63,7 @@ export function createGuard(
   const authentication = authenticationFor(config.auth, logs);
   const rules = { send: config.rateLimit.send, pull: config.rateLimit.pull };
   if (rules.send === undefined && rules.pull === undefined) {
-    return { before: () => authentication, close: async () => {} };
+    return { before: authentication, close: async () => {} };
   }
   const decisions = new Counter({
     name: "rate_limit_decisions_total",
@@ -82,5 +86,7 @@ export function createGuard(
     send: rules.send ? [limitRequests("send", rules.send, options)] : [],
     pull: rules.pull ? [limitRequests("pull", rules.pull, options)] : [],
   };
-  return { before: (action) => [...authentication, ...limits[action]], close: () => limiter.close() };
+  // Opening an event stream is a read: it counts against the pull limit.
+  const limitsOf = (action: ApiAction) => limits[action === "events" ? "pull" : action];
+  return { before: (action) => [...authentication(action), ...limitsOf(action)], close: () => limiter.close() };
 }

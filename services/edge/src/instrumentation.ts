@@ -13,6 +13,9 @@ await startTracing({
       // Calls to the message service get a Connect client span that carries traceparent
       // itself; an HTTP client span under it would only double the cost of every call.
       disableOutgoingRequestInstrumentation: true,
+      // An event stream may carry its bearer token in the query (an EventSource sets no
+      // headers): spans show the parameter, never its value. The rest is the library's list.
+      redactedQueryParamsServer: ["access_token", "sig", "Signature", "AWSAccessKeyId", "X-Goog-Signature"],
     }),
     new KoaInstrumentation({ ignoreLayersType: [KoaLayerType.MIDDLEWARE] }),
   ],

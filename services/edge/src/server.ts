@@ -1,4 +1,5 @@
 import * as http from "node:http";
+import pLimit from "p-limit";
 import {
   createLogger,
   createMetricsRegistry,
@@ -16,6 +17,18 @@ import { answerClientErrors } from "./http/client-errors.js";
 import type { EdgeConfig } from "./config.js";
 import { createMessageClient } from "./rpc/message-client.js";
 import { attachServiceCredential, createServiceCredential } from "./rpc/service-credential.js";
+import { tracingClientInterceptor } from "@chat/runtime";
+import { eventsRoute } from "./events/events-route.js";
+import { createLiveClient } from "./events/live-client.js";
+import { ChatRelays } from "./events/chat-relays.js";
+import { observeEvents } from "./events/observe-events.js";
+import { OpenStreams } from "./events/open-streams.js";
+import { userHeaders } from "./api/routes.js";
+
+/** How long a chat's relay outlives its last stream: clients that reconnect find it still there. */
+const relayLingerMs = 10_000;
+/** Catch-up calls opened at once; a reconnect storm waits here rather than overloading the service. */
+const catchUpCallsAtOnce = 256;
 
 /** Starts the REST edge on the configured port; resolves once it accepts connections. */
 export async function start(
@@ -23,17 +36,39 @@ export async function start(
   logger: Logger = createLogger("chat-edge", config.logLevel),
 ): Promise<Running> {
   const registry = createMetricsRegistry();
+  // The edge's credential on every call to the message service, streams included.
+  const callInterceptors = config.serviceCredential ? [attachServiceCredential(createServiceCredential(config.serviceCredential, logger))] : [];
   const messages = createMessageClient({
     baseUrl: config.messageServiceUrl,
     httpVersion: config.rpcHttpVersion,
     maxSockets: config.rpcMaxSockets,
     connectionMaxAgeMs: config.rpcConnectionMaxAgeMs,
     sendBatchMax: config.rpcSendBatchMax,
-    callInterceptors: config.serviceCredential ? [attachServiceCredential(createServiceCredential(config.serviceCredential, logger))] : [],
+    callInterceptors,
   });
   if (config.auth.mode === "jwt" && !config.serviceCredential) {
     logger.warn("AUTH_MODE=jwt without SERVICE_AUTH_KEY: the message service cannot tell this edge's calls from anyone else's");
   }
+  const live = createLiveClient({
+    baseUrl: config.messageServiceUrl,
+    interceptors: [tracingClientInterceptor(), ...callInterceptors],
+    resumeWithinMs: config.retry.deadlineMs,
+  });
+  const streams = new OpenStreams(config.events.maxStreams);
+  // A chat watched by any number of this process's streams is one subscription to the service.
+  const relays = new ChatRelays({ live, logger, lingerMs: relayLingerMs });
+  const started = observeEvents(registry, streams, relays);
+  const events = eventsRoute({
+    live,
+    relays,
+    opening: pLimit(catchUpCallsAtOnce),
+    started,
+    streams,
+    sse: config.events,
+    queueLimit: config.events.queueLimit,
+    maxChats: config.events.maxChats,
+    userHeaders,
+  });
   let draining = false;
   const errorLog = limitRepeats(logger, { intervalMs: config.logRepeatIntervalMs });
   const guard = createGuard(config, { logger, errorLog }, registry);
@@ -46,6 +81,8 @@ export async function start(
     maxInFlight: config.maxInFlight,
     maxBodyBytes: config.maxBodyBytes,
     maxQueryParams: config.maxQueryParams,
+    maxSubscribeChats: config.events.maxChats,
+    events,
     guard: guard.before,
     isDraining: () => draining,
   });
@@ -70,7 +107,13 @@ export async function start(
     url,
     async close() {
       draining = true;
+      // Event streams end spread over most of the drain window, so their clients reconnect
+      // (to other replicas) a few at a time rather than all at once.
+      const streamsEnded = streams.endAll(config.shutdownTimeoutMs * 0.8);
       await drainConnections({ listener: server, http1: server }, config.shutdownTimeoutMs);
+      await streamsEnded;
+      relays.close();
+      live.close();
       messages.close();
       await guard.close();
       await metrics.close();

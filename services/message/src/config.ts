@@ -4,6 +4,7 @@ import type { EnvSection, LogFormat, LogLevel, RedisAccess, RedisTarget } from "
 import type { ListenerDeadlines } from "./http/connection-deadlines.js";
 import type { ChatLimits } from "./chat/rules.js";
 import type { Retention } from "./store/retention.js";
+import type { SubscribeOptions } from "./live/subscribe.js";
 import { callerAuthEnvShape, loadCallerAuthConfig, type CallerAuthConfig } from "./auth/config.js";
 
 export interface MessageServiceConfig {
@@ -26,6 +27,8 @@ export interface MessageServiceConfig {
   /** How much of each chat's history is kept. */
   readonly retention: Retention;
   readonly limits: ChatLimits;
+  /** How subscriptions behave (Subscribe). */
+  readonly subscribe: SubscribeOptions & { readonly checkIntervalMs: number };
   /** RPCs served at once; more are refused as Unavailable. */
   readonly maxInFlight: number;
   readonly shutdownTimeoutMs: number;
@@ -70,6 +73,14 @@ const serviceShape = {
   MAX_IN_FLIGHT: envVar
     .integer(4_096, 1, 1_000_000)
     .describe("RPCs served at once; more are refused at once as Unavailable"),
+  MAX_SUBSCRIBE_CHATS: envVar.integer(100, 1, 1_000).describe("most chats one subscription may watch"),
+  SUBSCRIBE_QUEUE_LIMIT: envVar
+    .integer(1_000, 10, 1_000_000)
+    .describe("events queued for a slow subscriber before its messages are dropped for a reset (lagging)"),
+  SUBSCRIBE_HEARTBEAT_MS: envVar.integer(15_000, 100, 600_000).describe("a quiet subscription gets a heartbeat this often, in milliseconds"),
+  SUBSCRIBE_CHECK_INTERVAL_MS: envVar
+    .integer(5_000, 100, 600_000)
+    .describe("how often each watched chat's newest message is checked, which bounds the delay of a lost wake-up, in milliseconds"),
   ...clientDeadlinesEnvShape,
   IDLE_CONNECTION_TIMEOUT_MS: envVar
     .integer(65_000, 100, 3_600_000)
@@ -106,6 +117,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessageService
       defaultPullLimit: 10,
       maxPullLimit: vars.MAX_PULL_LIMIT,
       idempotencyTtlSeconds: vars.IDEMPOTENCY_TTL_SECONDS,
+      maxSubscribeChats: vars.MAX_SUBSCRIBE_CHATS,
+    },
+    subscribe: {
+      queueLimit: vars.SUBSCRIBE_QUEUE_LIMIT,
+      heartbeatMs: vars.SUBSCRIBE_HEARTBEAT_MS,
+      checkIntervalMs: vars.SUBSCRIBE_CHECK_INTERVAL_MS,
     },
     maxInFlight: vars.MAX_IN_FLIGHT,
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,

@@ -1,10 +1,13 @@
 import { ConnectError, type Code, type Interceptor } from "@connectrpc/connect";
-import { rpcCodeName, type Logger } from "@chat/runtime";
+import { onStreamEnd, rpcCodeName, type Logger } from "@chat/runtime";
 import { Histogram, type Registry } from "prom-client";
 
 const codeName = (code: Code | undefined) => (code === undefined ? "ok" : rpcCodeName(code));
 
-/** One JSON log line and one histogram observation per RPC: method, result code and duration. */
+/**
+ * One JSON log line and one histogram observation per RPC: method, result code and
+ * duration, a streaming call's when its stream ends.
+ */
 export function observeRpcs(logger: Logger, registry: Registry): Interceptor {
   const duration = new Histogram({
     name: "rpc_server_duration_seconds",
@@ -15,18 +18,21 @@ export function observeRpcs(logger: Logger, registry: Registry): Interceptor {
   });
   return (next) => async (request) => {
     const started = process.hrtime.bigint();
-    let code: Code | undefined;
-    try {
-      return await next(request);
-    } catch (error) {
-      code = ConnectError.from(error).code;
-      throw error;
-    } finally {
+    const observe = (error: unknown) => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const method = request.method.name;
-      const result = codeName(code);
+      const result = codeName(error === undefined ? undefined : ConnectError.from(error).code);
       duration.observe({ rpc_method: method, rpc_code: result }, seconds);
       logger.info({ rpc_method: method, code: result, duration_ms: Math.round(seconds * 1e6) / 1e3 }, "rpc");
+    };
+    let response;
+    try {
+      response = await next(request);
+    } catch (error) {
+      observe(error);
+      throw error;
     }
+    if (!response.stream) observe(undefined);
+    return onStreamEnd(response, request.signal, observe);
   };
 }

@@ -14,6 +14,8 @@ import { CallHeaders, intercept, unaryRequest } from "@chat/runtime";
 import { beforeDeadline } from "./deadline.js";
 import { authorizePull, authorizeSend, callingUser } from "./chat/access.js";
 import { validatePull, validateSend, type ChatLimits } from "./chat/rules.js";
+import type { LiveHub } from "./live/live-hub.js";
+import { subscribeMethod, type SubscribeOptions } from "./live/subscribe.js";
 import type { MessageStore, StoredMessage } from "./store/store.js";
 
 export interface RouteDeps {
@@ -21,6 +23,8 @@ export interface RouteDeps {
   readonly limits: ChatLimits;
   /** Refuse calls that carry no authenticated user (the edge runs with AUTH_MODE=jwt). */
   readonly requireUser?: boolean;
+  /** The chat feeds of this replica, for Subscribe, and how subscriptions behave. */
+  readonly live: { readonly hub: LiveHub; readonly options: SubscribeOptions };
 }
 
 function toMessage(chat: string, stored: StoredMessage): Message {
@@ -72,7 +76,7 @@ function sendBatchOf(send: SendImpl, interceptors: readonly Interceptor[]): Serv
  * the ones every call goes through; SendBatch runs each of its items through them again.
  */
 export function messageService(
-  { store, limits, requireUser = false }: RouteDeps,
+  { store, limits, requireUser = false, live }: RouteDeps,
   interceptors: readonly Interceptor[] = [],
 ): ServiceImpl<typeof MessageService> {
   const send: SendImpl = async (request, context) => {
@@ -92,6 +96,7 @@ export function messageService(
   return {
     send,
     sendBatch: sendBatchOf(send, interceptors),
+    subscribe: subscribeMethod(live.hub, { limits, requireUser }, live.options),
 
     async pull(request, context) {
       const query = validatePull(request, limits);

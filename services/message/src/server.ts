@@ -22,6 +22,8 @@ import { limitInFlight } from "./limit-in-flight.js";
 import { observeRpcs } from "./observe-rpcs.js";
 import routes, { messageService } from "./routes.js";
 import { openStore } from "./storage.js";
+import { LiveHub } from "./live/live-hub.js";
+import { observeLive } from "./live/observe-live.js";
 
 const maxRequestBytes = 1024 * 1024;
 
@@ -34,7 +36,15 @@ export async function start(
   const errorLog = limitRepeats(logger, { intervalMs: config.logRepeatIntervalMs });
   const { store, failure } = await openStore(config, logger, registry);
   const health: HealthState = { draining: false };
-  const deps = { store, limits: config.limits, requireUser: config.requireUser };
+  const hub = new LiveHub(store, {
+    readBatch: 500,
+    checkIntervalMs: config.subscribe.checkIntervalMs,
+    lingerMs: 30_000,
+    onError: (error) => errorLog.log("warn", "reading a chat", { err: error }, "reading a chat for its subscribers failed; retrying shortly"),
+  });
+  observeLive(registry, hub);
+  const live = { hub, options: config.subscribe };
+  const deps = { store, limits: config.limits, requireUser: config.requireUser, live };
   // Outermost first: the span and the log line see the error code the caller gets.
   const interceptors = [
     // SendBatch items are traced one by one, as the Send calls they stand for.
@@ -82,6 +92,8 @@ export async function start(
     failure,
     async close() {
       health.draining = true;
+      // Subscriptions end now, so that their callers resume them on a replica that stays.
+      hub.close();
       await drainConnections(
         { listener: server.listener, http1: server.http1, http2Sessions: sessions },
         config.shutdownTimeoutMs,

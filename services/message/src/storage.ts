@@ -3,6 +3,7 @@ import { Counter, type Registry } from "prom-client";
 import type { MessageServiceConfig } from "./config.js";
 import { MemoryStore } from "./store/memory-store.js";
 import { guardEvictionPolicy } from "./eviction-guard.js";
+import { RedisNotifier } from "./store/redis/redis-notifier.js";
 import { RedisStore } from "./store/redis/redis-store.js";
 import type { MessageStore } from "./store/store.js";
 
@@ -21,11 +22,10 @@ export async function openStore(config: MessageServiceConfig, logger: Logger, re
     const store = new MemoryStore({ retention: config.retention, idempotencyWindowSeconds: config.limits.idempotencyTtlSeconds });
     return { store, failure: new Promise(() => {}) };
   }
-  const client = createRedisClient(
-    config.storage,
-    config.redisAccess,
-    { commandTimeoutMs: config.redisCommandTimeoutMs, connectTimeoutMs: 5_000, maxRetriesPerRequest: 1 },
-  );
+  const clientOptions = { commandTimeoutMs: config.redisCommandTimeoutMs, connectTimeoutMs: 5_000, maxRetriesPerRequest: 1 };
+  const client = createRedisClient(config.storage, config.redisAccess, clientOptions);
+  // Live readers' wake-ups come on a connection of their own (subscriber mode runs nothing else).
+  const subscriber = createRedisClient(config.storage, config.redisAccess, { ...clientOptions, subscriber: true });
   const errors = new Counter({
     name: "redis_errors_total",
     help: "Redis failures: kind=connection for lost connections, unavailable for commands that failed because Redis could not serve them, command for commands Redis rejected.",
@@ -39,10 +39,12 @@ export async function openStore(config: MessageServiceConfig, logger: Logger, re
   });
   // Every reconnect attempt fails the same way while Redis is away: log it once per interval.
   const connectionErrors = limitRepeats(logger, { intervalMs: config.logRepeatIntervalMs });
-  client.on("error", (error: Error) => {
-    errors.inc({ kind: "connection" });
-    connectionErrors.log("warn", "redis connection", { err: error }, "redis connection error");
-  });
+  for (const connection of [client, subscriber]) {
+    connection.on("error", (error: Error) => {
+      errors.inc({ kind: "connection" });
+      connectionErrors.log("warn", "redis connection", { err: error }, "redis connection error");
+    });
+  }
   logger.info({ engine: config.storage.kind }, "storage: redis");
   const { failure } = await guardEvictionPolicy(client, config.redisAllowEviction, logger);
   const store = new RedisStore(client, {
@@ -51,6 +53,7 @@ export async function openStore(config: MessageServiceConfig, logger: Logger, re
     timeoutMs: config.redisCommandTimeoutMs,
     retention: config.retention,
     idempotencyWindowSeconds: config.limits.idempotencyTtlSeconds,
+    notifier: new RedisNotifier(subscriber),
     onError: (kind) => (kind === "full" ? full.inc() : errors.inc({ kind })),
   });
   return { store, failure };

@@ -12,6 +12,8 @@ import { readFields } from "./request-fields.js";
 import { parsePull, parseSend, pullFields, sendFields } from "./schemas.js";
 
 export interface ApiDeps {
+  /** GET /api/events; absent, the route answers 404. */
+  readonly events?: (ctx: Context) => Promise<void>;
   readonly messages: MessageClient;
   readonly retry: RetryPolicy;
   readonly maxBodyBytes: number;
@@ -34,7 +36,7 @@ function toJson(message: Message | undefined) {
 }
 
 /** Call headers carrying the authenticated user, for the message service to enforce access. */
-function userHeaders(ctx: Context): Record<string, string> | undefined {
+export function userHeaders(ctx: Context): Record<string, string> | undefined {
   const user = ctx.state.user as string | undefined;
   return user === undefined ? undefined : { [chatUserHeader]: encodeChatUser(user) };
 }
@@ -82,6 +84,8 @@ export function apiRoutes(deps: ApiDeps): Router {
       history_start: Number(page.historyStart),
     };
   });
+
+  if (deps.events) router.get("/api/events", ...guard("events"), deps.events);
 
   router.get("/healthz", (ctx) => {
     ctx.body = { status: "ok" };

@@ -40,3 +40,8 @@ export function authorizePull(chat: Chat, user: string | undefined): void {
     throw denied(`you are not a member of chat "${chat.id}"`);
   }
 }
+
+/** A user may watch only chats they are a member of. */
+export function authorizeSubscribe(chats: readonly Chat[], user: string | undefined): void {
+  for (const chat of chats) authorizePull(chat, user);
+}

@@ -14,6 +14,8 @@ export interface ChatLimits {
   readonly maxPullLimit: number;
   /** How long an idempotency key is remembered, at least (and at most twice), in seconds. */
   readonly idempotencyTtlSeconds: number;
+  /** Most chats one subscription may watch. */
+  readonly maxSubscribeChats: number;
 }
 
 export const defaultChatLimits: ChatLimits = {
@@ -22,6 +24,7 @@ export const defaultChatLimits: ChatLimits = {
   defaultPullLimit: 10,
   maxPullLimit: 100,
   idempotencyTtlSeconds: 86_400,
+  maxSubscribeChats: 100,
 };
 
 /** A chat named by its two members; `id` is the canonical "lower:higher" form. */
@@ -38,6 +41,11 @@ export interface SendCommand {
   readonly clientMessageId: string;
   /** The caller's retry protection, when it sent one instead of a client_message_id. */
   readonly retryKey: RetryKey | undefined;
+}
+
+export interface SubscribeQuery {
+  /** Each chat once, with the send_time to replay from (0n: from the subscription's start). */
+  readonly chats: readonly { readonly chat: Chat; readonly cursor: bigint }[];
 }
 
 export interface PullQuery {
@@ -148,4 +156,22 @@ export function validatePull(
   const limit =
     request.limit === 0 ? limits.defaultPullLimit : Math.min(request.limit, limits.maxPullLimit);
   return { chat, cursor: request.cursor, limit, reverse: request.reverse };
+}
+
+export function validateSubscribe(
+  request: { chats: readonly { chat: string; cursor: bigint }[] },
+  limits: ChatLimits,
+): SubscribeQuery {
+  if (request.chats.length === 0) throw invalid(`name at least one chat to subscribe to, e.g. "alice:bob"`);
+  if (request.chats.length > limits.maxSubscribeChats) {
+    throw invalid(`a subscription watches at most ${limits.maxSubscribeChats} chats; this one names ${request.chats.length}`);
+  }
+  const chats = new Map<string, { chat: Chat; cursor: bigint }>();
+  for (const { chat: raw, cursor } of request.chats) {
+    const chat = canonicalChat(raw, limits);
+    if (cursor < 0n) throw invalid(`cursor of chat "${chat.id}" must be 0 or a send_time (microseconds)`);
+    // Named twice (perhaps in the other member order): watched once, from its first cursor.
+    if (!chats.has(chat.id)) chats.set(chat.id, { chat, cursor });
+  }
+  return { chats: [...chats.values()] };
 }

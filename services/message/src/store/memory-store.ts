@@ -1,10 +1,14 @@
+import { EventEmitter } from "node:events";
 import { systemClock, type MicrosecondClock } from "./clock.js";
+import { continuityOf } from "./continuity.js";
 import { keepEverything, retainedSince, type Retention } from "./retention.js";
 import { maxRetryScan, retryRecordMs, retryScanExhausted, retrySearchFrom } from "./retry-keys.js";
 import {
   toPage,
   type AppendInput,
   type AppendResult,
+  type ChatNotifier,
+  type Continuity,
   type MessageStore,
   type Page,
   type PageQuery,
@@ -27,6 +31,8 @@ interface ChatHistory {
   readonly byClientId: Map<string, IdempotencyRecord>;
   /** Left by retries that stored their message, by retry key. */
   readonly byRetryKey: Map<string, IdempotencyRecord>;
+  /** send_time of the newest message retention removed, 0n when none was. */
+  maxRemoved: bigint;
 }
 
 export interface MemoryStoreOptions {
@@ -60,6 +66,15 @@ export class MemoryStore implements MessageStore {
   readonly #retention: Retention;
   readonly #idempotencyWindowMs: number;
   readonly #sweeper: NodeJS.Timeout;
+  readonly #wakeUps = new EventEmitter().setMaxListeners(0);
+  /** In-process wake-ups: a reader is woken synchronously after each append. */
+  readonly notifier: ChatNotifier = {
+    watch: async (chatId, wake) => {
+      this.#wakeUps.on(chatId, wake);
+      return () => void this.#wakeUps.off(chatId, wake);
+    },
+    onMissedWakeUps: () => () => {},
+  };
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#clock = options.clock ?? systemClock;
@@ -83,7 +98,30 @@ export class MemoryStore implements MessageStore {
       history.byRetryKey.set(input.retryKey.key, { sendTime, expiresAt: Date.now() + retryRecordMs });
     }
     this.#trim(history, now);
+    this.#wakeUps.emit(chatId);
     return { message: plain(entry), replayed: false };
+  }
+
+  async after(chatId: string, sendTime: bigint, limit: number): Promise<StoredMessage[]> {
+    const messages = this.#chats.get(chatId)?.messages ?? [];
+    const since = retainedSince(this.#retention, this.#clock());
+    const start = lowerBound(messages, sendTime + 1n > since ? sendTime + 1n : since);
+    return messages.slice(start, start + limit).map(plain);
+  }
+
+  async newest(chatId: string): Promise<bigint> {
+    return this.#chats.get(chatId)?.messages.at(-1)?.sendTime ?? 0n;
+  }
+
+  async continuity(chatId: string, position: bigint): Promise<Continuity> {
+    const history = this.#chats.get(chatId);
+    const messages = history?.messages ?? [];
+    return continuityOf(position, {
+      exists: messages[lowerBound(messages, position)]?.sendTime === position,
+      oldest: messages[0]?.sendTime ?? 0n,
+      removedAny: (history?.maxRemoved ?? 0n) > 0n,
+      retainedSince: retainedSince(this.#retention, this.#clock()),
+    });
   }
 
   async page(chatId: string, query: PageQuery): Promise<Page> {
@@ -109,7 +147,7 @@ export class MemoryStore implements MessageStore {
   #history(chatId: string): ChatHistory {
     let history = this.#chats.get(chatId);
     if (!history) {
-      history = { messages: [], byClientId: new Map(), byRetryKey: new Map() };
+      history = { messages: [], byClientId: new Map(), byRetryKey: new Map(), maxRemoved: 0n };
       this.#chats.set(chatId, history);
     }
     return history;
@@ -144,7 +182,7 @@ export class MemoryStore implements MessageStore {
     const tooOld = lowerBound(history.messages, retainedSince(this.#retention, nowUs));
     const overCount = maxMessages > 0 ? history.messages.length - maxMessages : 0;
     const removed = Math.max(tooOld, overCount);
-    if (removed > 0) history.messages.splice(0, removed);
+    if (removed > 0) history.maxRemoved = history.messages.splice(0, removed).at(-1)!.sendTime;
   }
 
   #sweep(): void {
@@ -154,7 +192,8 @@ export class MemoryStore implements MessageStore {
         for (const [id, record] of records) if (record.expiresAt <= now) records.delete(id);
       }
       this.#trim(history, this.#clock());
-      if (history.messages.length === 0 && history.byClientId.size === 0 && history.byRetryKey.size === 0) {
+      // An emptied chat is kept while anything refers to it: what was removed stays known.
+      if (history.messages.length === 0 && history.maxRemoved === 0n && history.byClientId.size === 0 && history.byRetryKey.size === 0) {
         this.#chats.delete(chatId);
       }
     }

@@ -52,6 +52,24 @@ export interface Page {
 }
 
 /**
+ * Whether a subscriber positioned at a send_time (the last it received, or its starting
+ * point) can read on without a gap: "trimmed" when retention removed messages after it,
+ * "lost" when the history no longer holds it (a failover or a restart lost writes).
+ */
+export type Continuity = "ok" | "trimmed" | "lost";
+
+/** Wake-ups for readers of a chat: a message may have been stored. Never the data itself. */
+export interface ChatNotifier {
+  /**
+   * Calls `wake` whenever a message may have been stored in the chat, from the moment the
+   * returned promise resolves until the function it resolves to is called.
+   */
+  watch(chatId: string, wake: () => void): Promise<() => void>;
+  /** Calls `listener` whenever wake-ups may have been missed (the notifier reconnected). */
+  onMissedWakeUps(listener: () => void): () => void;
+}
+
+/**
  * Storage engine for chat histories. Chats are named by their canonical id.
  * Implementations must give every appended message a send_time greater than any before it
  * in the same chat, must make append atomic with its idempotency record, and must apply
@@ -60,6 +78,14 @@ export interface Page {
 export interface MessageStore {
   append(chatId: string, input: AppendInput): Promise<AppendResult>;
   page(chatId: string, query: PageQuery): Promise<Page>;
+  /** Up to `limit` messages stored after `sendTime` (exclusive), oldest first, within retention. */
+  after(chatId: string, sendTime: bigint, limit: number): Promise<StoredMessage[]>;
+  /** send_time of the chat's newest message, 0n when it holds none. */
+  newest(chatId: string): Promise<bigint>;
+  /** Whether reading on after `position` leaves no gap (see Continuity). */
+  continuity(chatId: string, position: bigint): Promise<Continuity>;
+  /** Wake-ups for the chats' readers. */
+  readonly notifier: ChatNotifier;
   /** Resolves when the engine can serve requests; rejects with the reason otherwise. */
   check(): Promise<void>;
   close(): Promise<void>;

@@ -14,6 +14,8 @@ export interface ChatKeys {
   clientIds(generation: number): string;
   /** String holding the send_time a retry stored under one retry key (see send.lua). */
   retryRecord(retryKey: string): string;
+  /** Shard channel on which send.lua publishes the send_time of each stored message. */
+  readonly wake: string;
 }
 
 export function chatKeys(chatId: string): ChatKeys {
@@ -22,5 +24,6 @@ export function chatKeys(chatId: string): ChatKeys {
     messages: `${prefix}:messages`,
     clientIds: (generation) => `${prefix}:ids:${generation}`,
     retryRecord: (retryKey) => `${prefix}:retry:${retryKey}`,
+    wake: `${prefix}:wake`,
   };
 }

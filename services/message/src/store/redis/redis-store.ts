@@ -2,12 +2,15 @@ import { readFileSync } from "node:fs";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Result } from "ioredis";
 import type { RedisClient } from "@chat/runtime";
+import { continuityOf } from "../continuity.js";
 import { keepEverything, retainedSince } from "../retention.js";
 import { retryScanExhausted } from "../retry-keys.js";
 import {
   toPage,
   type AppendInput,
   type AppendResult,
+  type ChatNotifier,
+  type Continuity,
   type MessageStore,
   type Page,
   type PageQuery,
@@ -81,7 +84,12 @@ export interface RedisStoreOptions extends Partial<SendSettings> {
   readonly onError?: (kind: StorageErrorKind) => void;
   /** Clock for reads by age (retention); the server's clock for writes. */
   readonly clock?: MicrosecondClock;
+  /** Wake-ups for live readers (see redis-notifier.ts), closed with the store; none by default. */
+  readonly notifier?: ChatNotifier & { close(): Promise<void> };
 }
+
+const noWakeUps = { watch: async () => () => {}, onMissedWakeUps: () => () => {}, close: async () => {} };
+
 
 /** A send waiting for its group's pipeline (its script, then one WAIT for the group). */
 interface PendingSend {
@@ -102,6 +110,7 @@ export class RedisStore implements MessageStore {
   readonly #onError: (kind: StorageErrorKind) => void;
   readonly #settings: SendSettings;
   readonly #clock: MicrosecondClock;
+  readonly notifier: ChatNotifier & { close(): Promise<void> };
   /** Sends of this event-loop turn waiting to be committed together (standalone Redis). */
   #pending: PendingSend[] = [];
 
@@ -116,6 +125,7 @@ export class RedisStore implements MessageStore {
       idempotencyWindowSeconds: options.idempotencyWindowSeconds ?? 86_400,
     };
     this.#clock = options.clock ?? systemClock;
+    this.notifier = options.notifier ?? noWakeUps;
     redis.defineCommand("chatSend", { numberOfKeys: sendScriptKeyCount, lua: sendScript });
   }
 
@@ -205,6 +215,44 @@ export class RedisStore implements MessageStore {
     return toPage(messages, query.limit, historyStart);
   }
 
+  async after(chatId: string, sendTime: bigint, limit: number): Promise<StoredMessage[]> {
+    const since = retainedSince(this.#settings.retention, this.#clock());
+    const from = sendTime + 1n > since ? `(${sendTime}-0` : `${since}-0`;
+    const entries = await this.#bounded(this.#redis.xrange(chatKeys(chatId).messages, from, "+", "COUNT", limit));
+    return (entries as StreamEntry[]).map(toStoredMessage);
+  }
+
+  async newest(chatId: string): Promise<bigint> {
+    const [entry] = (await this.#bounded(this.#redis.xrevrange(chatKeys(chatId).messages, "+", "-", "COUNT", 1))) as StreamEntry[];
+    return entry ? toStoredMessage(entry).sendTime : 0n;
+  }
+
+  /** One round trip: whether the position's entry exists, and what XINFO says of the stream. */
+  async continuity(chatId: string, position: bigint): Promise<Continuity> {
+    const key = chatKeys(chatId).messages;
+    const pipeline = this.#redis.pipeline();
+    pipeline.xrange(key, `${position}-0`, `${position}-0`);
+    pipeline.xinfo("STREAM", key);
+    const [[rangeError, atPosition] = [null, []], [infoError, info] = [null, []]] = (await this.#bounded(pipeline.exec())) ?? [];
+    if (rangeError) throw this.#failed(rangeError);
+    // A chat that was never written (or expired whole) has no stream.
+    if (infoError && !/no such key/i.test(infoError.message)) throw this.#failed(infoError);
+    const field = (name: string) => {
+      const fields = (info ?? []) as unknown[];
+      const at = fields.indexOf(name);
+      return at >= 0 ? fields[at + 1] : undefined;
+    };
+    const first = field("first-entry") as StreamEntry | null | undefined;
+    // entries-added (Redis 7) counts every entry ever added; trimming lowers only length.
+    const added = Number(field("entries-added") ?? 0);
+    return continuityOf(position, {
+      exists: Array.isArray(atPosition) && atPosition.length > 0,
+      oldest: first ? toStoredMessage(first).sendTime : 0n,
+      removedAny: added > Number(field("length") ?? 0),
+      retainedSince: retainedSince(this.#settings.retention, this.#clock()),
+    });
+  }
+
   async check(): Promise<void> {
     await this.#redis.ping().catch((cause: unknown) => Promise.reject(storageError(cause).error));
   }
@@ -235,6 +283,7 @@ export class RedisStore implements MessageStore {
   }
 
   async close(): Promise<void> {
+    await this.notifier.close();
     // QUIT waits for pending replies; without a connection there is nothing to wait for.
     if (this.#redis.status !== "ready") return this.#redis.disconnect();
     await this.#redis.quit().catch(() => this.#redis.disconnect());

@@ -17,6 +17,7 @@ export type SendScriptArgs = [
   currentIds: string,
   nextIds: string,
   retryRecord: string,
+  wake: string,
   sender: string,
   text: string,
   clientMessageId: string,
@@ -30,7 +31,7 @@ export type SendScriptArgs = [
   maxAgeMs: number,
 ];
 
-export const sendScriptKeyCount = 5;
+export const sendScriptKeyCount = 6;
 
 /** The arguments of send.lua for one append, with generations taken from `nowMs`. */
 export function sendScriptArgs(chatId: string, input: AppendInput, settings: SendSettings, nowMs = Date.now()): SendScriptArgs {
@@ -44,6 +45,7 @@ export function sendScriptArgs(chatId: string, input: AppendInput, settings: Sen
     keys.clientIds(generation),
     keys.clientIds(generation + 1),
     keys.retryRecord(retry?.key ?? ""),
+    keys.wake,
     input.sender,
     input.text,
     input.clientMessageId,

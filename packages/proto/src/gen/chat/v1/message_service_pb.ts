@@ -2,8 +2,8 @@
 // @generated from file chat/v1/message_service.proto (package chat.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Message as Message$1 } from "./message_pb.js";
 import { file_chat_v1_message } from "./message_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat/v1/message_service.proto.
  */
 export const file_chat_v1_message_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jaGF0L3YxL21lc3NhZ2Vfc2VydmljZS5wcm90bxIHY2hhdC52MSKbAQoLU2VuZFJlcXVlc3QSDAoEY2hhdBgBIAEoCRIMCgR0ZXh0GAIgASgJEg4KBnNlbmRlchgDIAEoCRIZChFjbGllbnRfbWVzc2FnZV9pZBgEIAEoCRIfChdpZGVtcG90ZW5jeV90dGxfc2Vjb25kcxgFIAEoBRIkCglyZXRyeV9rZXkYBiABKAsyES5jaGF0LnYxLlJldHJ5S2V5IjcKCFJldHJ5S2V5EgsKA2tleRgBIAEoCRIeChZzaW5jZV9maXJzdF9hdHRlbXB0X21zGAIgASgDIjEKDFNlbmRSZXNwb25zZRIhCgdtZXNzYWdlGAEgASgLMhAuY2hhdC52MS5NZXNzYWdlIksKC1B1bGxSZXF1ZXN0EgwKBGNoYXQYASABKAkSDgoGY3Vyc29yGAIgASgDEg0KBWxpbWl0GAMgASgFEg8KB3JldmVyc2UYBCABKAgicAoMUHVsbFJlc3BvbnNlEiIKCG1lc3NhZ2VzGAEgAygLMhAuY2hhdC52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIEhMKC25leHRfY3Vyc29yGAMgASgDEhUKDWhpc3Rvcnlfc3RhcnQYBCABKAMiOQoQU2VuZEJhdGNoUmVxdWVzdBIlCgVpdGVtcxgBIAMoCzIWLmNoYXQudjEuU2VuZEJhdGNoSXRlbSJtCg1TZW5kQmF0Y2hJdGVtEiUKB3JlcXVlc3QYASABKAsyFC5jaGF0LnYxLlNlbmRSZXF1ZXN0EgwKBHVzZXIYAiABKAkSEwoLdHJhY2VwYXJlbnQYAyABKAkSEgoKdHJhY2VzdGF0ZRgEIAEoCSI+ChFTZW5kQmF0Y2hSZXNwb25zZRIpCgdyZXN1bHRzGAEgAygLMhguY2hhdC52MS5TZW5kQmF0Y2hSZXN1bHQiZQoPU2VuZEJhdGNoUmVzdWx0EiMKB21lc3NhZ2UYASABKAsyEC5jaGF0LnYxLk1lc3NhZ2VIABIjCgVlcnJvchgCIAEoCzISLmNoYXQudjEuU2VuZEVycm9ySABCCAoGcmVzdWx0IioKCVNlbmRFcnJvchIMCgRjb2RlGAEgASgFEg8KB21lc3NhZ2UYAiABKAkyvgEKDk1lc3NhZ2VTZXJ2aWNlEjMKBFNlbmQSFC5jaGF0LnYxLlNlbmRSZXF1ZXN0GhUuY2hhdC52MS5TZW5kUmVzcG9uc2USMwoEUHVsbBIULmNoYXQudjEuUHVsbFJlcXVlc3QaFS5jaGF0LnYxLlB1bGxSZXNwb25zZRJCCglTZW5kQmF0Y2gSGS5jaGF0LnYxLlNlbmRCYXRjaFJlcXVlc3QaGi5jaGF0LnYxLlNlbmRCYXRjaFJlc3BvbnNlYgZwcm90bzM", [file_chat_v1_message]);
+  fileDesc("Ch1jaGF0L3YxL21lc3NhZ2Vfc2VydmljZS5wcm90bxIHY2hhdC52MSKbAQoLU2VuZFJlcXVlc3QSDAoEY2hhdBgBIAEoCRIMCgR0ZXh0GAIgASgJEg4KBnNlbmRlchgDIAEoCRIZChFjbGllbnRfbWVzc2FnZV9pZBgEIAEoCRIfChdpZGVtcG90ZW5jeV90dGxfc2Vjb25kcxgFIAEoBRIkCglyZXRyeV9rZXkYBiABKAsyES5jaGF0LnYxLlJldHJ5S2V5IjcKCFJldHJ5S2V5EgsKA2tleRgBIAEoCRIeChZzaW5jZV9maXJzdF9hdHRlbXB0X21zGAIgASgDIjEKDFNlbmRSZXNwb25zZRIhCgdtZXNzYWdlGAEgASgLMhAuY2hhdC52MS5NZXNzYWdlIksKC1B1bGxSZXF1ZXN0EgwKBGNoYXQYASABKAkSDgoGY3Vyc29yGAIgASgDEg0KBWxpbWl0GAMgASgFEg8KB3JldmVyc2UYBCABKAgicAoMUHVsbFJlc3BvbnNlEiIKCG1lc3NhZ2VzGAEgAygLMhAuY2hhdC52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIEhMKC25leHRfY3Vyc29yGAMgASgDEhUKDWhpc3Rvcnlfc3RhcnQYBCABKAMiOQoQU2VuZEJhdGNoUmVxdWVzdBIlCgVpdGVtcxgBIAMoCzIWLmNoYXQudjEuU2VuZEJhdGNoSXRlbSJtCg1TZW5kQmF0Y2hJdGVtEiUKB3JlcXVlc3QYASABKAsyFC5jaGF0LnYxLlNlbmRSZXF1ZXN0EgwKBHVzZXIYAiABKAkSEwoLdHJhY2VwYXJlbnQYAyABKAkSEgoKdHJhY2VzdGF0ZRgEIAEoCSI+ChFTZW5kQmF0Y2hSZXNwb25zZRIpCgdyZXN1bHRzGAEgAygLMhguY2hhdC52MS5TZW5kQmF0Y2hSZXN1bHQiZQoPU2VuZEJhdGNoUmVzdWx0EiMKB21lc3NhZ2UYASABKAsyEC5jaGF0LnYxLk1lc3NhZ2VIABIjCgVlcnJvchgCIAEoCzISLmNoYXQudjEuU2VuZEVycm9ySABCCAoGcmVzdWx0IioKCVNlbmRFcnJvchIMCgRjb2RlGAEgASgFEg8KB21lc3NhZ2UYAiABKAkiagoQU3Vic2NyaWJlUmVxdWVzdBIkCgVjaGF0cxgBIAMoCzIVLmNoYXQudjEuQ2hhdFBvc2l0aW9uEhQKDHJlc3VtZV90b2tlbhgCIAEoCRIaChJlbmRfd2hlbl9jYXVnaHRfdXAYAyABKAgiLAoMQ2hhdFBvc2l0aW9uEgwKBGNoYXQYASABKAkSDgoGY3Vyc29yGAIgASgDItIBChFTdWJzY3JpYmVSZXNwb25zZRIrCgVyZWFkeRgBIAEoCzIaLmNoYXQudjEuU3Vic2NyaXB0aW9uUmVhZHlIABIjCgdtZXNzYWdlGAIgASgLMhAuY2hhdC52MS5NZXNzYWdlSAASIwoFcmVzZXQYAyABKAsyEi5jaGF0LnYxLkNoYXRSZXNldEgAEicKCWhlYXJ0YmVhdBgEIAEoCzISLmNoYXQudjEuSGVhcnRiZWF0SAASFAoMcmVzdW1lX3Rva2VuGAUgASgJQgcKBWV2ZW50IiIKEVN1YnNjcmlwdGlvblJlYWR5Eg0KBWNoYXRzGAEgAygJIgsKCUhlYXJ0YmVhdCJQCglDaGF0UmVzZXQSDAoEY2hhdBgBIAEoCRIkCgZyZWFzb24YAiABKA4yFC5jaGF0LnYxLlJlc2V0UmVhc29uEg8KB21lc3NhZ2UYAyABKAkqfgoLUmVzZXRSZWFzb24SHAoYUkVTRVRfUkVBU09OX1VOU1BFQ0lGSUVEEAASGAoUUkVTRVRfUkVBU09OX1RSSU1NRUQQARIYChRSRVNFVF9SRUFTT05fTEFHR0lORxACEh0KGVJFU0VUX1JFQVNPTl9ISVNUT1JZX0xPU1QQAzKEAgoOTWVzc2FnZVNlcnZpY2USMwoEU2VuZBIULmNoYXQudjEuU2VuZFJlcXVlc3QaFS5jaGF0LnYxLlNlbmRSZXNwb25zZRIzCgRQdWxsEhQuY2hhdC52MS5QdWxsUmVxdWVzdBoVLmNoYXQudjEuUHVsbFJlc3BvbnNlEkIKCVNlbmRCYXRjaBIZLmNoYXQudjEuU2VuZEJhdGNoUmVxdWVzdBoaLmNoYXQudjEuU2VuZEJhdGNoUmVzcG9uc2USRAoJU3Vic2NyaWJlEhkuY2hhdC52MS5TdWJzY3JpYmVSZXF1ZXN0GhouY2hhdC52MS5TdWJzY3JpYmVSZXNwb25zZTABYgZwcm90bzM", [file_chat_v1_message]);
 
 /**
  * SendRequest asks to store one message.
@@ -372,6 +372,251 @@ export const SendErrorSchema: GenMessage<SendError> = /*@__PURE__*/
   messageDesc(file_chat_v1_message_service, 9);
 
 /**
+ * SubscribeRequest names the chats to watch and where each starts.
+ *
+ * @generated from message chat.v1.SubscribeRequest
+ */
+export type SubscribeRequest = Message<"chat.v1.SubscribeRequest"> & {
+  /**
+   * The chats, each with its starting point; at most the server's limit (100 by default).
+   * Naming a chat twice (in either member order) watches it once.
+   *
+   * @generated from field: repeated chat.v1.ChatPosition chats = 1;
+   */
+  chats: ChatPosition[];
+
+  /**
+   * The resume_token of the last event received on an earlier subscription: each chat it
+   * holds a position for continues right after that position, whatever its cursor says.
+   * Empty for a new subscription.
+   *
+   * @generated from field: string resume_token = 2;
+   */
+  resumeToken: string;
+
+  /**
+   * End the stream, successfully, as soon as it has sent everything it has after `ready`
+   * instead of waiting for more. A proxy that serves many clients from one subscription per
+   * chat uses it to catch a client up to that subscription before handing the client over;
+   * the call ends from the server's side, so it costs no stream reset.
+   *
+   * @generated from field: bool end_when_caught_up = 3;
+   */
+  endWhenCaughtUp: boolean;
+};
+
+/**
+ * Describes the message chat.v1.SubscribeRequest.
+ * Use `create(SubscribeRequestSchema)` to create a new message.
+ */
+export const SubscribeRequestSchema: GenMessage<SubscribeRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message_service, 10);
+
+/**
+ * ChatPosition is one chat of a subscription and where it starts.
+ *
+ * @generated from message chat.v1.ChatPosition
+ */
+export type ChatPosition = Message<"chat.v1.ChatPosition"> & {
+  /**
+   * Chat id, in either member order.
+   *
+   * @generated from field: string chat = 1;
+   */
+  chat: string;
+
+  /**
+   * send_time of the first message to deliver (inclusive, as a pull cursor); 0 starts with
+   * the messages stored after the subscription opened.
+   *
+   * @generated from field: int64 cursor = 2;
+   */
+  cursor: bigint;
+};
+
+/**
+ * Describes the message chat.v1.ChatPosition.
+ * Use `create(ChatPositionSchema)` to create a new message.
+ */
+export const ChatPositionSchema: GenMessage<ChatPosition> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message_service, 11);
+
+/**
+ * SubscribeResponse is one event of a subscription.
+ *
+ * @generated from message chat.v1.SubscribeResponse
+ */
+export type SubscribeResponse = Message<"chat.v1.SubscribeResponse"> & {
+  /**
+   * Exactly one is set.
+   *
+   * @generated from oneof chat.v1.SubscribeResponse.event
+   */
+  event: {
+    /**
+     * First event: the subscription is in place and every chat's starting point is fixed.
+     *
+     * @generated from field: chat.v1.SubscriptionReady ready = 1;
+     */
+    value: SubscriptionReady;
+    case: "ready";
+  } | {
+    /**
+     * A message stored in one of the chats.
+     *
+     * @generated from field: chat.v1.Message message = 2;
+     */
+    value: Message$1;
+    case: "message";
+  } | {
+    /**
+     * Continuity was lost in one chat; the subscription goes on from that chat's newest message.
+     *
+     * @generated from field: chat.v1.ChatReset reset = 3;
+     */
+    value: ChatReset;
+    case: "reset";
+  } | {
+    /**
+     * Sent when nothing else was for a while, so that both ends know the stream is alive.
+     *
+     * @generated from field: chat.v1.Heartbeat heartbeat = 4;
+     */
+    value: Heartbeat;
+    case: "heartbeat";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * Where the subscription stands after this event, opaque: pass it as
+   * SubscribeRequest.resume_token to continue after it. Empty on heartbeats.
+   *
+   * @generated from field: string resume_token = 5;
+   */
+  resumeToken: string;
+};
+
+/**
+ * Describes the message chat.v1.SubscribeResponse.
+ * Use `create(SubscribeResponseSchema)` to create a new message.
+ */
+export const SubscribeResponseSchema: GenMessage<SubscribeResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message_service, 12);
+
+/**
+ * SubscriptionReady says the subscription is in place.
+ *
+ * @generated from message chat.v1.SubscriptionReady
+ */
+export type SubscriptionReady = Message<"chat.v1.SubscriptionReady"> & {
+  /**
+   * The canonical ids of the subscription's chats, each once, in the order first named.
+   *
+   * @generated from field: repeated string chats = 1;
+   */
+  chats: string[];
+};
+
+/**
+ * Describes the message chat.v1.SubscriptionReady.
+ * Use `create(SubscriptionReadySchema)` to create a new message.
+ */
+export const SubscriptionReadySchema: GenMessage<SubscriptionReady> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message_service, 13);
+
+/**
+ * Heartbeat is a sign of life.
+ *
+ * @generated from message chat.v1.Heartbeat
+ */
+export type Heartbeat = Message<"chat.v1.Heartbeat"> & {
+};
+
+/**
+ * Describes the message chat.v1.Heartbeat.
+ * Use `create(HeartbeatSchema)` to create a new message.
+ */
+export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message_service, 14);
+
+/**
+ * ChatReset says that a chat's messages since its last delivered one cannot all be
+ * delivered; a client should pull the chat's history again.
+ *
+ * @generated from message chat.v1.ChatReset
+ */
+export type ChatReset = Message<"chat.v1.ChatReset"> & {
+  /**
+   * Canonical chat id.
+   *
+   * @generated from field: string chat = 1;
+   */
+  chat: string;
+
+  /**
+   * Why.
+   *
+   * @generated from field: chat.v1.ResetReason reason = 2;
+   */
+  reason: ResetReason;
+
+  /**
+   * What happened, for people.
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message chat.v1.ChatReset.
+ * Use `create(ChatResetSchema)` to create a new message.
+ */
+export const ChatResetSchema: GenMessage<ChatReset> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message_service, 15);
+
+/**
+ * ResetReason says why continuity was lost.
+ *
+ * @generated from enum chat.v1.ResetReason
+ */
+export enum ResetReason {
+  /**
+   * Not used.
+   *
+   * @generated from enum value: RESET_REASON_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Retention removed messages the subscriber had not received yet.
+   *
+   * @generated from enum value: RESET_REASON_TRIMMED = 1;
+   */
+  TRIMMED = 1,
+
+  /**
+   * The subscriber fell too far behind and its queued messages were dropped.
+   *
+   * @generated from enum value: RESET_REASON_LAGGING = 2;
+   */
+  LAGGING = 2,
+
+  /**
+   * The chat's stored history no longer holds the last delivered message (lost in a Redis
+   * failover or restart).
+   *
+   * @generated from enum value: RESET_REASON_HISTORY_LOST = 3;
+   */
+  HISTORY_LOST = 3,
+}
+
+/**
+ * Describes the enum chat.v1.ResetReason.
+ */
+export const ResetReasonSchema: GenEnum<ResetReason> = /*@__PURE__*/
+  enumDesc(file_chat_v1_message_service, 0);
+
+/**
  * MessageService stores chat messages and pages through a chat's history.
  *
  * @generated from service chat.v1.MessageService
@@ -410,6 +655,20 @@ export const MessageService: GenService<{
     methodKind: "unary";
     input: typeof SendBatchRequestSchema;
     output: typeof SendBatchResponseSchema;
+  },
+  /**
+   * Subscribe streams the messages of some chats as they are stored: first a `ready` event
+   * once the subscription is in place, then, per chat and in send_time order, the messages
+   * stored after each chat's starting point, each exactly once. Resuming with the
+   * resume_token of the last event received continues right after it, on any replica.
+   * When continuity cannot be kept, a `reset` event says so for the chat concerned.
+   *
+   * @generated from rpc chat.v1.MessageService.Subscribe
+   */
+  subscribe: {
+    methodKind: "server_streaming";
+    input: typeof SubscribeRequestSchema;
+    output: typeof SubscribeResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_chat_v1_message_service, 0);

@@ -21,7 +21,8 @@
   KEYS[2] client-id hash of the previous generation
   KEYS[3] client-id hash of the current generation (written)
   KEYS[4] client-id hash of the next generation
-  KEYS[5] the retry record of ARGV[5] (all five share the chat's hash tag)
+  KEYS[5] the retry record of ARGV[5]
+  KEYS[6] the chat's wake-up shard channel (all six share the chat's hash tag)
   ARGV[1] sender
   ARGV[2] text
   ARGV[3] client message id, or "" for none
@@ -33,6 +34,10 @@
   ARGV[9] life of a retry record, in milliseconds
   ARGV[10] most messages kept in the chat, 0 for no limit
   ARGV[11] longest a message is kept, in milliseconds, 0 for no limit
+
+  A stored message is published on the wake-up channel (SPUBLISH, its send_time), which
+  wakes the chat's live readers; they read the stream itself, so a lost wake-up delays
+  delivery but loses nothing. A replayed send publishes nothing.
 
   Reply: { send_time (decimal string), sender, text, replayed (1 when an earlier attempt or
   a send with the same key was found and nothing was stored, else 0) }. A retry that cannot
@@ -109,6 +114,7 @@ if clientId ~= '' then
 elseif retryKey ~= '' and sinceMs > 0 then
   redis.call('SET', record, sendTimeText, 'PX', recordMs)
 end
+redis.call('SPUBLISH', KEYS[6], sendTimeText)
 if maxMessages > 0 then
   redis.call('XTRIM', stream, 'MAXLEN', maxMessages)
 end
