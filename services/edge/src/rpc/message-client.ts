@@ -6,6 +6,10 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
 import {
   MessageService,
+  type ListChatsRequestSchema,
+  type ListChatsResponse,
+  type MarkReadRequestSchema,
+  type MarkReadResponse,
   type PullRequestSchema,
   type PullResponse,
   type SendBatchRequestSchema,
@@ -28,6 +32,8 @@ export interface CallOptions {
 export interface MessageClient {
   send(request: MessageInitShape<typeof SendRequestSchema>, options: CallOptions): Promise<SendResponse>;
   pull(request: MessageInitShape<typeof PullRequestSchema>, options: CallOptions): Promise<PullResponse>;
+  listChats(request: MessageInitShape<typeof ListChatsRequestSchema>, options: CallOptions): Promise<ListChatsResponse>;
+  markRead(request: MessageInitShape<typeof MarkReadRequestSchema>, options: CallOptions): Promise<MarkReadResponse>;
 }
 
 /** Every method of the message service; a Connect client fits, and so does ConnectUnaryClient. */
@@ -137,7 +143,12 @@ export function createMessageClient(options: MessageClientOptions): OpenClient {
     maxBytes: sendBatchMaxBytes,
   });
   return {
-    client: { send: (request, callOptions) => batcher.send(request, callOptions), pull: (request, callOptions) => traced.pull(request, callOptions) },
+    client: {
+      send: (request, callOptions) => batcher.send(request, callOptions),
+      pull: (request, callOptions) => traced.pull(request, callOptions),
+      listChats: (request, callOptions) => traced.listChats(request, callOptions),
+      markRead: (request, callOptions) => traced.markRead(request, callOptions),
+    },
     close: () => transport.close(),
   };
 }
