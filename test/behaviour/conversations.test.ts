@@ -133,6 +133,19 @@ describe.each(engineNames)("Conversations on the %s engine", (engine) => {
     expect(await row(a)).toMatchObject({ unread: 100, unreadCapped: true });
   });
 
+  it("drops a chat from the list once all its messages are past retention by age", async () => {
+    const later = { us: 0n };
+    const { client } = await open({ retention: { maxMessages: 0, maxAgeSeconds: 60 }, clock: () => systemClock() + later.us });
+    const { chat, a, b } = uniqueChat();
+    await client.send({ chat, sender: b, text: "soon gone" });
+    expect((await client.listChats({ member: a })).chats.map((row) => row.chat)).toEqual([chat]);
+    // Two minutes on (as the store's reads by age see it), the chat's message is past its age.
+    later.us = 120_000_000n;
+    expect((await client.pull({ chat })).messages).toEqual([]);
+    expect((await client.listChats({ member: a })).chats).toEqual([]);
+    expect((await client.listChats({ member: b })).chats).toEqual([]);
+  });
+
   it("moves read cursors forward only, answers the unread count, and refuses cursors that name no message of the chat", async () => {
     const { client } = await open();
     const { chat, a, b } = uniqueChat();
