@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import type { Result } from "ioredis";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { ChainableCommander, Result } from "ioredis";
 import type { RedisClient } from "@chat/runtime";
 import { compareIds, type ChatActivity, type ChatListPage, type ListPosition, type MemberEvent, type MemberLog, type MemberLogRetention, type MemberStore, type RecordResult } from "../members.js";
 import { retainedSince } from "../retention.js";
@@ -28,6 +29,12 @@ export interface RedisMembersOptions {
   readonly clock: MicrosecondClock;
   /** Bounds a command by the store's timeout and maps its failure (see RedisStore). */
   readonly bounded: <T>(work: Promise<T>) => Promise<T>;
+  /**
+   * Replicas that must confirm each write (WAIT), as for sends: a member's log must survive a
+   * failover as the messages it records do, or a stream could be handed an event twice.
+   */
+  readonly waitReplicas: number;
+  readonly waitTimeoutMs: number;
   readonly notifier: ChatNotifier;
 }
 
@@ -82,7 +89,7 @@ export class RedisMembers implements MemberStore {
     const { maxEvents, maxAgeSeconds } = this.#options.log;
     const args: (string | number)[] = [keys.chats, keys.read, keys.events, keys.wake, member, chatId, after.toString(), maxEvents, maxAgeSeconds * 1000, this.#listSince().toString()];
     for (const { sendTime, sender, text } of messages) args.push(sendTime.toString(), sender, text);
-    const [recorded, activity] = await this.#options.bounded(this.#redis.memberRecord(...args));
+    const [recorded, activity] = await this.#confirmed((redis) => redis.memberRecord(...args));
     return recorded === 1 ? { recorded: true } : { recorded: false, at: BigInt(activity) };
   }
 
@@ -90,8 +97,8 @@ export class RedisMembers implements MemberStore {
     const keys = memberKeys(member);
     const own = reader === member;
     const { maxEvents, maxAgeSeconds } = this.#options.log;
-    const reply = await this.#options.bounded(
-      this.#redis.memberRead(own ? keys.read : keys.receipts, keys.events, keys.wake, own ? chatId : `${chatId}\n${reader}`, chatId, reader, cursor.toString(), maxEvents, maxAgeSeconds * 1000),
+    const reply = await this.#confirmed((redis) =>
+      redis.memberRead(own ? keys.read : keys.receipts, keys.events, keys.wake, own ? chatId : `${chatId}\n${reader}`, chatId, reader, cursor.toString(), maxEvents, maxAgeSeconds * 1000),
     );
     return BigInt(reply);
   }
@@ -110,6 +117,30 @@ export class RedisMembers implements MemberStore {
     const below = from ? toRows(ties).filter((row) => compareIds(row.chatId, from.chatId) < 0).reverse() : [];
     const all = [...below, ...toRows(rows)];
     return { chats: all.slice(0, limit), hasMore: all.length > limit };
+  }
+
+  /**
+   * Runs one write script; with waitReplicas, in one pipeline with a WAIT after it (so the
+   * WAIT reaches the node that ran it), failing as Unavailable when too few replicas confirm.
+   */
+  #confirmed<T>(write: (redis: RedisClient | ChainableCommander) => Promise<T> | ChainableCommander): Promise<T> {
+    const { waitReplicas, waitTimeoutMs, bounded } = this.#options;
+    if (waitReplicas === 0) return bounded(write(this.#redis) as Promise<T>);
+    const pipeline = this.#redis.pipeline();
+    write(pipeline);
+    pipeline.wait(waitReplicas, waitTimeoutMs);
+    return bounded(
+      pipeline.exec().then((results) => {
+        const [[writeError, reply] = [new Error("no reply to the script"), undefined], [waitError, confirmed] = [new Error("no reply to WAIT"), 0]] = (results ??
+          []) as [Error | null, unknown][];
+        if (writeError) throw writeError;
+        if (waitError) throw waitError;
+        if ((confirmed as number) < waitReplicas) {
+          throw new ConnectError(`the member's record was not confirmed by ${waitReplicas} replica(s) within ${waitTimeoutMs} ms; retry`, Code.Unavailable);
+        }
+        return reply as T;
+      }),
+    );
   }
 
   #logSince(): bigint {

@@ -143,6 +143,8 @@ export class RedisStore implements MessageStore {
       chatMaxAgeSeconds: this.#settings.retention.maxAgeSeconds,
       clock: this.#clock,
       bounded: (work) => this.#bounded(work),
+      waitReplicas: this.#waitReplicas,
+      waitTimeoutMs: this.#waitTimeoutMs,
       notifier: this.#memberNotifier,
     });
     redis.defineCommand("chatSend", { numberOfKeys: sendScriptKeyCount, lua: sendScript });
