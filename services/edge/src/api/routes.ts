@@ -3,7 +3,7 @@ import type { ChatSummary, Message } from "@chat/proto";
 import { chatUserHeader, encodeChatUser } from "@chat/proto";
 import type { Context } from "koa";
 import type { ApiAction, Middleware } from "../guard.js";
-import type { MessageClient } from "../rpc/message-client.js";
+import type { MessageClient } from "../rpc/rpc-client.js";
 import { withRetries, type RetryPolicy } from "../rpc/retry.js";
 import { ApiError } from "./api-error.js";
 import { clientKey, keyConflict, newRetryKey } from "./idempotency-key.js";

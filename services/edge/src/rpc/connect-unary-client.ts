@@ -11,7 +11,7 @@ import {
   type SendRequestSchema,
 } from "@chat/proto";
 import { CallHeaders, connectErrorFromResponse, intercept, unaryRequest, type UnaryCall } from "@chat/runtime";
-import type { CallOptions, RpcClient } from "./message-client.js";
+import type { CallOptions, RpcClient } from "./rpc-client.js";
 
 const neverAborted = new AbortController().signal;
 const noHeaders = new CallHeaders() as unknown as Headers;

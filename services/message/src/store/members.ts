@@ -1,4 +1,4 @@
-import type { ChatNotifier, Continuity, StoredMessage } from "./store.js";
+import type { ChatNotifier, Continuity, StoredMessage } from "./stream-basics.js";
 
 /**
  * One event in a member's log. `sendTime` is when the log took it, in microseconds from the
