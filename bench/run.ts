@@ -64,20 +64,24 @@ async function runScenario(
   config: BenchConfig,
   loadgen: "autocannon" | "wrk",
 ): Promise<RunRecord[]> {
+  const serving = (testCase: Case) => (testCase.stackOnly ? targets.filter((target) => target.variant.kind !== "baseline") : targets);
   for (const testCase of cases) {
-    for (const target of targets) {
+    for (const target of serving(testCase)) {
       const problem = await checkCase(testCase, target);
       if (problem) throw new Error(`${testCase.label} against ${target.variant.name}: ${problem}`);
     }
   }
   for (const target of targets) {
-    for (const testCase of cases) await execute(name, testCase, target, redisPid, config.warmupS, 0, loadgen);
+    for (const testCase of cases) {
+      if (serving(testCase).includes(target)) await execute(name, testCase, target, redisPid, config.warmupS, 0, loadgen);
+    }
   }
   const records: RunRecord[] = [];
   for (let round = 1; round <= config.runs; round++) {
     const order = round % 2 === 1 ? targets : [...targets].reverse();
     for (const target of order) {
       for (const testCase of cases) {
+        if (!serving(testCase).includes(target)) continue;
         await pause(300);
         const record = await execute(name, testCase, target, redisPid, config.durationS, round, loadgen);
         log(describeRun(record));

@@ -21,6 +21,8 @@ export interface BenchConfig {
   readonly pageSize: number;
   /** History of the pull-50 scenario's chat. */
   readonly pullHistory: number;
+  /** Chats of the member whose list the list scenario reads. */
+  readonly listChats: number;
   /** Small and large histories of the pull-scaling scenario. */
   readonly scalingHistories: readonly [number, number];
   /** Messages of the memory scenario's one-chat case. */
@@ -84,6 +86,7 @@ export function loadConfig(): BenchConfig {
     rotatingChats: positiveInt("BENCH_CHATS", 1_000),
     pageSize: positiveInt("BENCH_PAGE", 50),
     pullHistory: positiveInt("BENCH_PULL_HISTORY", 100_000),
+    listChats: positiveInt("BENCH_LIST_CHATS", 1_000),
     scalingHistories: [positiveInt("BENCH_SMALL_HISTORY", 1_000), positiveInt("BENCH_LARGE_HISTORY", 1_000_000)],
     memoryMessages: positiveInt("BENCH_MEMORY_MESSAGES", 100_000),
     memoryChats: positiveInt("BENCH_MEMORY_CHATS", 100_000),

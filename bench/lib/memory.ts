@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { ChainableCommander, Redis } from "ioredis";
-import { chatKeys } from "../../services/message/src/store/redis/keys.js";
+import { chatKeys, memberKeys } from "../../services/message/src/store/redis/keys.js";
 import { sendScriptArgs, sendScriptKeyCount, type SendSettings } from "../../services/message/src/store/redis/send-command.js";
 import type { AppendInput } from "../../services/message/src/store/store.js";
 import { keepEverything } from "../../services/message/src/store/retention.js";
@@ -13,8 +13,15 @@ const sendScript = readFileSync(
   "utf8",
 );
 
+const memberScript = (name: string) => readFileSync(new URL(`../../services/message/src/store/redis/commands/${name}.lua`, import.meta.url), "utf8");
+const memberRecordScript = memberScript("member-record");
+const memberReadScript = memberScript("member-read");
+
 /** SHA1 of send.lua once loaded into the bench Redis. */
 let sendSha = "";
+/** The same, of the members' scripts. */
+let memberRecordSha = "";
+let memberReadSha = "";
 
 const settings: SendSettings = { retention: keepEverything, idempotencyWindowSeconds: 86_400 };
 
@@ -46,7 +53,20 @@ export const entryAloneLayout = "stream entry alone (XADD s, t)";
 /** Name of the layout of what the REST edge sends without a client key. */
 export const edgeSendLayout = "send.lua, edge retry key";
 
+/** The send_time the owner's list holds for each chat, as member-record.lua expects it. */
+const previousSendTime = new Map<string, number>();
+
+/** The member who has every chat of a case in the conversation layouts. */
+const owner = "owner";
+
+/** A case's chat "mK:nK" as the owner's chat with nK; mK's messages are the owner's. */
+function asOwned(chat: string, sender: string): { owned: string; from: string } {
+  const peer = chat.split(":")[1]!;
+  return { owned: [owner, peer].sort().join(":"), from: sender === peer ? peer : owner };
+}
+
 function layouts(): Layout[] {
+  previousSendTime.clear();
   return [
     {
       name: entryAloneLayout,
@@ -83,6 +103,29 @@ function layouts(): Layout[] {
       description: "edge sends with stream-node-max-bytes 512",
       config: { "stream-node-max-bytes": "512" },
       write: retryKeyed(),
+    },
+    {
+      name: "member records (list, log)",
+      description:
+        "conversations, on top of the messages, for one member who has every chat of the case (\"owner\"): each message recorded in the owner's list and event log by member-record.lua (a list entry per chat, a log event per message, the owner's read cursor when the owner sent it); the log capped at 1,000 events",
+      write(pipeline, chat, sendTimeUs, sender, text) {
+        const { owned, from } = asOwned(chat, sender);
+        const keys = memberKeys(owner);
+        const after = previousSendTime.get(owned) ?? 0;
+        pipeline.evalsha(memberRecordSha, 4, keys.chats, keys.read, keys.events, keys.wake, owner, owned, String(after), 1_000, 0, 0, String(sendTimeUs), from, text);
+        previousSendTime.set(owned, sendTimeUs);
+        return [keys.chats, keys.read, keys.events];
+      },
+    },
+    {
+      name: "read cursors",
+      description: "conversations: the owner marks each message read (member-read.lua: the owner's read cursor per chat and a read event in the owner's log, capped at 1,000)",
+      write(pipeline, chat, sendTimeUs, sender) {
+        const { owned } = asOwned(chat, sender);
+        const keys = memberKeys(owner);
+        pipeline.evalsha(memberReadSha, 3, keys.read, keys.events, keys.wake, owned, owned, owner, String(sendTimeUs), 1_000, 0);
+        return [keys.read, keys.events];
+      },
     },
     {
       name: "zset of JSON",
@@ -198,13 +241,17 @@ async function measureWith(redis: Redis, layout: Layout, memoryCase: MemoryCase)
   if (queued > 0) await execOrThrow(pipeline);
   const after = await settledUsedMemory(redis);
   const messages = memoryCase.chats * memoryCase.perChat;
-  const sampleEvery = Math.max(1, Math.floor(chatKeysWritten.length / 200));
+  // Keys shared by every chat (one member's) are counted once; per-chat keys are sampled.
+  const distinct = new Set(chatKeysWritten.flat());
+  const shared = distinct.size < chatKeysWritten.length;
+  const sampleEvery = shared ? 1 : Math.max(1, Math.floor(chatKeysWritten.length / 200));
   let sampled = 0;
   let sampledBytes = 0;
-  for (let index = 0; index < chatKeysWritten.length; index += sampleEvery) {
-    for (const key of chatKeysWritten[index]!) sampledBytes += Number(await redis.call("MEMORY", "USAGE", key, "SAMPLES", "0"));
+  for (let index = 0; index < (shared ? 1 : chatKeysWritten.length); index += sampleEvery) {
+    for (const key of shared ? distinct : chatKeysWritten[index]!) sampledBytes += Number(await redis.call("MEMORY", "USAGE", key, "SAMPLES", "0"));
     sampled++;
   }
+  if (shared) sampled = chatKeysWritten.length;
   return {
     layout: layout.name,
     description: layout.description,
@@ -228,6 +275,8 @@ async function execOrThrow(pipeline: ChainableCommander): Promise<void> {
  */
 export async function measureMemory(redis: Redis, cases: readonly MemoryCase[]): Promise<MemoryRow[]> {
   sendSha = String(await redis.script("LOAD", sendScript));
+  memberRecordSha = String(await redis.script("LOAD", memberRecordScript));
+  memberReadSha = String(await redis.script("LOAD", memberReadScript));
   const rows: MemoryRow[] = [];
   for (const memoryCase of cases) {
     for (const layout of layouts()) rows.push(await measure(redis, layout, memoryCase));

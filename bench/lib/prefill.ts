@@ -1,5 +1,6 @@
+import { readFileSync } from "node:fs";
 import type { Redis } from "ioredis";
-import { chatKeys } from "../../services/message/src/store/redis/keys.js";
+import { chatKeys, memberKeys } from "../../services/message/src/store/redis/keys.js";
 
 /** A chat filled directly in Redis, with ids known so pulls can seek to any of them. */
 export interface FilledChat {
@@ -40,4 +41,35 @@ export async function fillChat(redis: Redis, rawChat: string, count: number): Pr
   const length = await redis.xlen(key);
   if (length !== count) throw new Error(`filling ${chat}: expected ${count} entries, found ${length}`);
   return { chat, count, sendTime: (index) => firstUs + index * stepUs };
+}
+
+const memberRecordScript = readFileSync(new URL("../../services/message/src/store/redis/commands/member-record.lua", import.meta.url), "utf8");
+
+/**
+ * Gives `member` `chats` chats of one message each, written as a send through the service
+ * writes them: the message (XADD, as fillChat) and the member's list and log entry by the
+ * service's own member-record.lua. Answers the chat ids.
+ */
+export async function fillMemberChats(redis: Redis, member: string, chats: number): Promise<string[]> {
+  const sha = (await redis.script("LOAD", memberRecordScript)) as string;
+  const keys = memberKeys(member);
+  const ids: string[] = [];
+  const firstUs = Date.now() * 1_000 - chats * stepUs - 60_000_000;
+  for (let start = 0; start < chats; start += 1_000) {
+    const pipeline = redis.pipeline();
+    for (let k = start; k < Math.min(chats, start + 1_000); k++) {
+      const peer = `peer${k}`;
+      const chat = [member, peer].sort().join(":");
+      const sendTime = String(firstUs + k * stepUs);
+      ids.push(chat);
+      pipeline.xadd(chatKeys(chat).messages, `${sendTime}-0`, "s", peer, "t", benchText(k), "k", "");
+      pipeline.evalsha(sha, 4, keys.chats, keys.read, keys.events, keys.wake, member, chat, "0", 1_000, 0, 0, sendTime, peer, benchText(k));
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    const failed = replies.find(([error]) => error !== null);
+    if (failed) throw new Error(`filling the chats of ${member} failed: ${String(failed[0])}`);
+  }
+  const listed = await redis.zcard(keys.chats);
+  if (listed !== chats) throw new Error(`filling the chats of ${member}: expected ${chats} in the list, found ${listed}`);
+  return ids;
 }

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { BenchConfig } from "./config.js";
 import type { RequestShape } from "./load.js";
-import { fillChat, type FilledChat } from "./prefill.js";
+import { fillChat, fillMemberChats, type FilledChat } from "./prefill.js";
 
 /** One measured workload; a scenario's cases run back to back within each round. */
 export interface Case {
@@ -15,6 +15,8 @@ export interface Case {
   readonly load: { kind: "closed"; connections: number } | { kind: "fixed-rate"; rate: number };
   /** What a correct answer looks like; checked once per variant before any load. */
   readonly expect: (status: number, body: unknown) => string | undefined;
+  /** Only the stack serves it (the baseline does sends and pulls only): no ratio. */
+  readonly stackOnly?: boolean;
 }
 
 export interface Scenario {
@@ -139,6 +141,30 @@ export const scenarios: readonly Scenario[] = [
         });
       }
       return cases;
+    },
+  },
+  {
+    name: "list",
+    description: "GET /api/chats: the first page (20) of the list of a member with BENCH_LIST_CHATS chats, with last messages and unread counts",
+    async prepare(redis, config) {
+      await fillMemberChats(redis, "lister", config.listChats);
+      return [
+        {
+          label: `list 20 of ${config.listChats} chats`,
+          method: "GET",
+          request: () => ({ path: "/api/chats?member=lister&limit=20" }),
+          distinct: 1,
+          load: { kind: "closed", connections: config.connections },
+          stackOnly: true,
+          expect(status, body) {
+            const page = body as { chats?: { unread?: unknown }[]; has_more?: unknown };
+            if (status !== 200 || page.chats?.length !== 20 || page.has_more !== true || page.chats[0]?.unread !== 1) {
+              return `list answered ${status} ${JSON.stringify(body).slice(0, 300)}`;
+            }
+            return undefined;
+          },
+        },
+      ];
     },
   },
   {

@@ -13,6 +13,9 @@ import { LiveHub } from "../../services/message/src/live/live-hub.js";
 import type { SubscribeOptions } from "../../services/message/src/live/subscribe.js";
 import type { MessageStore } from "../../services/message/src/store/store.js";
 import type { Retention } from "../../services/message/src/store/retention.js";
+import type { MemberLogRetention } from "../../services/message/src/store/members.js";
+import type { MicrosecondClock } from "../../services/message/src/store/clock.js";
+import { memberKeys } from "../../services/message/src/store/redis/keys.js";
 
 export const engineNames = ["memory", "redis", "redis-cluster"] as const;
 export type EngineName = (typeof engineNames)[number];
@@ -29,6 +32,9 @@ function redisTarget(engine: Exclude<EngineName, "memory">): RedisTarget {
 
 export interface EngineOptions {
   readonly retention?: Retention;
+  readonly memberLog?: MemberLogRetention;
+  /** The memory engine's clock (to skew chats' clocks); Redis engines use the server's. */
+  readonly clock?: MicrosecondClock;
 }
 
 export function openEngine(engine: EngineName, options: EngineOptions = {}): MessageStore {
@@ -36,8 +42,10 @@ export function openEngine(engine: EngineName, options: EngineOptions = {}): Mes
   const access = { username: undefined, password: undefined, tls: undefined };
   const clientOptions = { commandTimeoutMs: 5_000, connectTimeoutMs: 5_000, maxRetriesPerRequest: 1 };
   const client = createRedisClient(redisTarget(engine), access, clientOptions);
-  const notifier = new RedisNotifier(createRedisClient(redisTarget(engine), access, { ...clientOptions, subscriber: true }));
-  return new RedisStore(client, { ...options, notifier });
+  const subscriber = createRedisClient(redisTarget(engine), access, { ...clientOptions, subscriber: true });
+  const notifier = new RedisNotifier(subscriber);
+  const memberNotifier = new RedisNotifier(subscriber, (member) => memberKeys(member).wake);
+  return new RedisStore(client, { ...options, notifier, memberNotifier });
 }
 
 export interface ServiceClientOptions {
@@ -53,10 +61,17 @@ export interface ServiceClientOptions {
 export function serviceClient(store: MessageStore, options: ServiceClientOptions = {}): Client<typeof MessageService> & { close(): void } {
   const interceptors = [errorInterceptor(limitRepeats(pino({ level: "silent" }), { intervalMs: 0 }))];
   const subscribe = { queueLimit: 1_000, heartbeatMs: 15_000, checkIntervalMs: 1_000, ...options.subscribe };
-  const hub = new LiveHub(store, { readBatch: 500, checkIntervalMs: subscribe.checkIntervalMs, lingerMs: 1_000, onError: () => {} });
-  const live = { hub, options: subscribe };
+  const feedOptions = { readBatch: 500, checkIntervalMs: subscribe.checkIntervalMs, lingerMs: 1_000, onError: () => {} };
+  const hub = new LiveHub(store, feedOptions);
+  const members = new LiveHub(store.members.log, feedOptions);
+  const live = { hub, members, options: subscribe };
   const transport = createRouterTransport(routes({ store, limits: testLimits, requireUser: options.requireUser, live }, interceptors), {
     router: { interceptors },
   });
-  return Object.assign(createClient(MessageService, transport), { close: () => hub.close() });
+  return Object.assign(createClient(MessageService, transport), {
+    close: () => {
+      hub.close();
+      members.close();
+    },
+  });
 }

@@ -2,7 +2,7 @@ import { Code } from "@connectrpc/connect";
 import { Redis } from "ioredis";
 import { createRedisClient } from "@chat/runtime";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { chatKeys } from "../../services/message/src/store/redis/keys.js";
+import { chatKeys, memberKeys } from "../../services/message/src/store/redis/keys.js";
 import { MemoryStore } from "../../services/message/src/store/memory-store.js";
 import type { MessageStore } from "../../services/message/src/store/store.js";
 import { RedisStore } from "../../services/message/src/store/redis/redis-store.js";
@@ -193,5 +193,23 @@ describe("sends confirmed by replicas (WAIT)", () => {
       [true, "k2"],
     ]);
     expect(await primary.cli("xlen", chatKeys(chat).messages)).toBe("2");
+  });
+
+  it("confirms members' list and log writes the same way", async () => {
+    const { chat, a, b } = uniqueChat();
+    const message = { sendTime: 1_700_000_000_000_001n, sender: b, text: "hi" };
+    const store = await open({ waitReplicas: 1, waitTimeoutMs: 2_000 });
+    expect(await store.members.record(a, chat, [message], 0n)).toEqual({ recorded: true });
+    expect(await store.members.read(b, chat, a, message.sendTime)).toBe(message.sendTime);
+    const onReplica = new Redis(replica.url);
+    try {
+      expect(await onReplica.zscore(memberKeys(a).chats, chat)).toBe(String(message.sendTime));
+      expect(await onReplica.xlen(memberKeys(b).events)).toBe(1);
+    } finally {
+      onReplica.disconnect();
+    }
+    const demanding = await open({ waitReplicas: 2, waitTimeoutMs: 100 });
+    const refused = await demanding.members.record(b, chat, [message], 0n).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: Code.Unavailable, rawMessage: expect.stringMatching(/not confirmed by 2 replica\(s\) within 100 ms/) });
   });
 });

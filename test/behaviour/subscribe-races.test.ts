@@ -39,6 +39,8 @@ function withPauses(store: MessageStore, maxMs: number): MessageStore {
       await jitter(maxMs);
       return store.continuity(chatId, position);
     },
+    summary: (chatId, member, readCursor, cap) => store.summary(chatId, member, readCursor, cap),
+    members: store.members,
     check: () => store.check(),
     close: () => store.close(),
   };

@@ -62,14 +62,23 @@ describe("the in-chart Redis Cluster (defaults)", () => {
   });
 
   it("passes retention to the message service, off by default", async () => {
-    expect(data(manifests, "ConfigMap", "chat-message")).toMatchObject({ RETENTION_MAX_MESSAGES: "0", RETENTION_MAX_AGE_SECONDS: "0" });
+    expect(data(manifests, "ConfigMap", "chat-message")).toMatchObject({
+      RETENTION_MAX_MESSAGES: "0",
+      RETENTION_MAX_AGE_SECONDS: "0",
+      MEMBER_LOG_MAX_EVENTS: "1000",
+      MEMBER_LOG_MAX_AGE_SECONDS: "604800",
+    });
     // Large numbers stay integers (Helm would print 2592000 as "2.592e+06", which the service refuses).
     const edge = await render({ values: { edge: { config: { maxBodyBytes: 16777216 }, rateLimit: { sendPerMinute: 1000000 } } } });
     expect(data(edge, "ConfigMap", "chat-edge")).toMatchObject({ MAX_BODY_BYTES: "16777216", RATE_LIMIT_SEND_PER_MINUTE: "1000000" });
-    const kept = await render({ values: { message: { config: { retention: { maxMessages: 10000, maxAgeSeconds: 2592000 }, maxInFlight: 1000000 } } } });
+    const kept = await render({
+      values: { message: { config: { retention: { maxMessages: 10000, maxAgeSeconds: 2592000 }, memberLog: { maxEvents: 50000, maxAgeSeconds: 2592000 }, maxInFlight: 1000000 } } },
+    });
     expect(data(kept, "ConfigMap", "chat-message")).toMatchObject({
       RETENTION_MAX_MESSAGES: "10000",
       RETENTION_MAX_AGE_SECONDS: "2592000",
+      MEMBER_LOG_MAX_EVENTS: "50000",
+      MEMBER_LOG_MAX_AGE_SECONDS: "2592000",
       MAX_IN_FLIGHT: "1000000",
     });
   });

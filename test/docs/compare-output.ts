@@ -1,5 +1,6 @@
 /**
- * Documented output against real output. Numbers the server assigns (send_time, next_cursor)
+ * Documented output against real output. Numbers the server assigns (send_time, next_cursor,
+ * read_cursor, and the opaque next_cursor of a chat list)
  * cannot be written down in advance: a documented one stands for the real one, bound the
  * first time it is compared, and must then be the same real number wherever it appears.
  */
@@ -20,9 +21,11 @@ export class AssignedNumbers {
       const source = actual !== null && typeof actual === "object" ? (actual as Record<string, unknown>) : {};
       return Object.fromEntries(Object.entries(documented).map(([name, value]) => [name, this.bind(value, source[name], name)]));
     }
-    if (!/^(send_?time|next_?cursor|history_?start)$/i.test(key)) return documented;
+    if (!/^(send_?time|next_?cursor|history_?start|read_?cursor)$/i.test(key)) return documented;
     const written = String(documented);
-    if (!/^[1-9]\d*$/.test(written) || !/^[1-9]\d*$/.test(String(actual))) return documented;
+    // A number the server assigned, or an opaque page cursor (a chat list's next_cursor).
+    const assigned = /^next_?cursor$/i.test(key) ? /^([1-9]\d*|[A-Za-z0-9_-]{8,})$/ : /^[1-9]\d*$/;
+    if (!assigned.test(written) || !assigned.test(String(actual))) return documented;
     const bound = this.real.get(written);
     if (bound === undefined) {
       if ([...this.real.values()].includes(String(actual))) return documented; // two documented numbers, one real one

@@ -58,7 +58,7 @@ describe("Redis AUTH: password and ACL users", () => {
   beforeAll(async () => {
     redis = await startSecureRedis({ args: ["--requirepass", password], cliArgs: ["-a", password, "--no-auth-warning"] });
     url = `redis://127.0.0.1:${redis.port}`;
-    await redis.cli("ACL", "SETUSER", "chat-message", "on", `>${aclPassword}`, "~chat:*", "&chat:*", "+@all");
+    await redis.cli("ACL", "SETUSER", "chat-message", "on", `>${aclPassword}`, "~chat:*", "~member:*", "&chat:*", "&member:*", "+@all");
     await redis.cli("ACL", "SETUSER", "chat-edge", "on", `>${aclPassword}`, "~ratelimit:*", "+@all");
     await redis.cli("ACL", "SETUSER", "no-scripts", "on", `>${aclPassword}`, "~*", "+@all", "-evalsha", "-eval");
   });

@@ -1,2 +1,2 @@
-export { Subscriber, type FeedReader, type LiveEvent, type LiveMessage, type ResetReason } from "./subscriber.js";
-export { resetMessages } from "./reset-messages.js";
+export { Subscriber, type FeedReader, type LiveEvent, type LiveMessage, type Positioned, type ResetReason } from "./subscriber.js";
+export { memberResetMessages, resetMessages } from "./reset-messages.js";

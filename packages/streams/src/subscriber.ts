@@ -15,15 +15,20 @@ export interface LiveMessage {
  */
 export type ResetReason = "trimmed" | "lagging" | "lost";
 
+/** What a feed delivers: anything with a position (a message's send_time). */
+export interface Positioned {
+  readonly sendTime: bigint;
+}
+
 /** One event for a subscriber, in the order it must see them. */
-export type LiveEvent =
-  | { readonly kind: "message"; readonly chatId: string; readonly message: LiveMessage }
+export type LiveEvent<M extends Positioned = LiveMessage> =
+  | { readonly kind: "message"; readonly chatId: string; readonly message: M }
   | { readonly kind: "reset"; readonly chatId: string; readonly reason: ResetReason; readonly position: bigint };
 
 /** What a chat feed hands the readers it serves (see chat-feed.ts). */
-export interface FeedReader {
+export interface FeedReader<M extends Positioned = LiveMessage> {
   /** The chat's next message; readers drop what they have already had. */
-  deliver(chatId: string, message: LiveMessage): void;
+  deliver(chatId: string, message: M): void;
   /** Continuity was lost; the reader goes on after `position`, the chat's current end. */
   reset(chatId: string, reason: ResetReason, position: bigint): void;
 }
@@ -36,12 +41,12 @@ export interface FeedReader {
  * bounded: past `limit` queued events, the queued messages are dropped and each chat they
  * were for gets a reset (lagging) instead, so a slow subscriber costs bounded memory.
  */
-export class Subscriber implements FeedReader {
+export class Subscriber<M extends Positioned = LiveMessage> implements FeedReader<M> {
   readonly #limit: number;
   readonly #queued = new Map<string, bigint>();
   readonly #taken = new Map<string, bigint>();
   readonly #marks = new Map<string, bigint>();
-  #events: LiveEvent[] = [];
+  #events: LiveEvent<M>[] = [];
   #wake: (() => void) | undefined;
   #ended = false;
 
@@ -66,7 +71,7 @@ export class Subscriber implements FeedReader {
     return this.#events.length;
   }
 
-  deliver(chatId: string, message: LiveMessage): void {
+  deliver(chatId: string, message: M): void {
     if (message.sendTime <= (this.#queued.get(chatId) ?? 0n)) return;
     this.#queued.set(chatId, message.sendTime);
     this.#push({ kind: "message", chatId, message });
@@ -82,7 +87,7 @@ export class Subscriber implements FeedReader {
    * (without it, waits as long as it takes), "ended" once end() was called (queued events
    * are dropped: a resume brings them back).
    */
-  async next(waitMs?: number): Promise<{ event: LiveEvent; resumeToken: string } | "quiet" | "ended"> {
+  async next(waitMs?: number): Promise<{ event: LiveEvent<M>; resumeToken: string } | "quiet" | "ended"> {
     if (this.#events.length === 0 && !this.#ended) await this.#arrival(waitMs);
     if (this.#ended) return "ended";
     const event = this.#events.shift();
@@ -108,7 +113,7 @@ export class Subscriber implements FeedReader {
     return encodeResumeToken(positions);
   }
 
-  #push(event: LiveEvent): void {
+  #push(event: LiveEvent<M>): void {
     this.#events.push(event);
     if (this.#events.length > this.#limit) this.#dropMessages();
     this.#wake?.();

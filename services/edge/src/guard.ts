@@ -9,7 +9,8 @@ import { MemoryRateLimiter, type RateLimiter } from "./rate-limit/limiter.js";
 import { limitRequests } from "./rate-limit/limit-requests.js";
 import { RedisRateLimiter } from "./rate-limit/redis-limiter.js";
 
-export type ApiAction = "send" | "pull" | "events";
+/** What a request does, for its authentication and rate limit: list is GET /api/chats, read is POST /api/read. */
+export type ApiAction = "send" | "pull" | "list" | "read" | "events";
 export type Middleware = (ctx: Context, next: Next) => Promise<void>;
 
 /** What stands in front of each API action: authentication, then the rate limit. */
@@ -85,6 +86,11 @@ export function createGuard(
   const limits = {
     send: rules.send ? [limitRequests("send", rules.send, options)] : [],
     pull: rules.pull ? [limitRequests("pull", rules.pull, options)] : [],
+    // Chat lists and read marks go with pulls, so they take pull's rule
+    // (RATE_LIMIT_PULL_PER_MINUTE), each in its own bucket: a client that pulls a chat and
+    // marks it read is not held to half the rate.
+    list: rules.pull ? [limitRequests("list", rules.pull, options)] : [],
+    read: rules.pull ? [limitRequests("read", rules.pull, options)] : [],
   };
   // Opening an event stream is a read: it counts against the pull limit.
   const limitsOf = (action: ApiAction) => limits[action === "events" ? "pull" : action];

@@ -68,6 +68,7 @@ export async function start(
     queueLimit: config.events.queueLimit,
     maxChats: config.events.maxChats,
     userHeaders,
+    logger,
   });
   let draining = false;
   const errorLog = limitRepeats(logger, { intervalMs: config.logRepeatIntervalMs });

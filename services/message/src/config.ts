@@ -4,6 +4,7 @@ import type { EnvSection, LogFormat, LogLevel, RedisAccess, RedisTarget } from "
 import type { ListenerDeadlines } from "./http/connection-deadlines.js";
 import type { ChatLimits } from "./chat/rules.js";
 import type { Retention } from "./store/retention.js";
+import type { MemberLogRetention } from "./store/members.js";
 import type { SubscribeOptions } from "./live/subscribe.js";
 import { callerAuthEnvShape, loadCallerAuthConfig, type CallerAuthConfig } from "./auth/config.js";
 
@@ -26,6 +27,8 @@ export interface MessageServiceConfig {
   readonly redisAllowEviction: boolean;
   /** How much of each chat's history is kept. */
   readonly retention: Retention;
+  /** How much of each member's event log (their stream of all their chats) is kept. */
+  readonly memberLog: MemberLogRetention;
   readonly limits: ChatLimits;
   /** How subscriptions behave (Subscribe). */
   readonly subscribe: SubscribeOptions & { readonly checkIntervalMs: number };
@@ -67,6 +70,12 @@ const serviceShape = {
   RETENTION_MAX_AGE_SECONDS: envVar
     .integer(0, 0, 100 * 365 * 86_400)
     .describe("longest a message is kept, in seconds; older ones are not returned and are removed; 0 keeps them"),
+  MEMBER_LOG_MAX_EVENTS: envVar
+    .integer(1_000, 1, 1_000_000)
+    .describe("most events (messages and read receipts) kept in each member's event log, which member streams resume from; a stream that resumes from further back gets a reset"),
+  MEMBER_LOG_MAX_AGE_SECONDS: envVar
+    .integer(7 * 86_400, 60, 100 * 365 * 86_400)
+    .describe("longest an event is kept in a member's event log, in seconds; a member stream that resumes from an older one gets a reset"),
   MAX_TEXT_LENGTH: envVar.integer(4_096, 1, 1_000_000).describe("longest message text, in characters (code points)"),
   MAX_MEMBER_ID_LENGTH: envVar.integer(64, 1, 1_024).describe("longest member id, in characters (code points)"),
   MAX_PULL_LIMIT: envVar.integer(100, 1, 10_000).describe("largest page a pull returns; larger limits are capped to it"),
@@ -111,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): MessageService
     redisWaitTimeoutMs: vars.REDIS_WAIT_TIMEOUT_MS,
     redisAllowEviction: vars.REDIS_ALLOW_EVICTION === "true",
     retention: { maxMessages: vars.RETENTION_MAX_MESSAGES, maxAgeSeconds: vars.RETENTION_MAX_AGE_SECONDS },
+    memberLog: { maxEvents: vars.MEMBER_LOG_MAX_EVENTS, maxAgeSeconds: vars.MEMBER_LOG_MAX_AGE_SECONDS },
     limits: {
       maxTextLength: vars.MAX_TEXT_LENGTH,
       maxMemberIdLength: vars.MAX_MEMBER_ID_LENGTH,

@@ -17,14 +17,21 @@ import { validatePull, validateSend, type ChatLimits } from "./chat/rules.js";
 import type { LiveHub } from "./live/live-hub.js";
 import { subscribeMethod, type SubscribeOptions } from "./live/subscribe.js";
 import type { MessageStore, StoredMessage } from "./store/store.js";
+import type { MemberEvent } from "./store/members.js";
+import { listChatsMethod } from "./conversations/list-chats.js";
+import { markReadMethod } from "./conversations/mark-read.js";
+import { recordSend } from "./conversations/record-send.js";
 
 export interface RouteDeps {
   readonly store: MessageStore;
   readonly limits: ChatLimits;
   /** Refuse calls that carry no authenticated user (the edge runs with AUTH_MODE=jwt). */
   readonly requireUser?: boolean;
-  /** The chat feeds of this replica, for Subscribe, and how subscriptions behave. */
-  readonly live: { readonly hub: LiveHub; readonly options: SubscribeOptions };
+  /**
+   * The chat feeds and member-log feeds of this replica, for Subscribe, and how
+   * subscriptions behave.
+   */
+  readonly live: { readonly hub: LiveHub; readonly members: LiveHub<MemberEvent>; readonly options: SubscribeOptions };
 }
 
 function toMessage(chat: string, stored: StoredMessage): Message {
@@ -82,7 +89,8 @@ export function messageService(
   const send: SendImpl = async (request, context) => {
     authorizeSend(request.sender, callingUser(context.requestHeader, requireUser));
     const command = validateSend(request, limits);
-    const { message, replayed } = await beforeDeadline(context.signal, store.append(command.chat.id, command));
+    const result = await beforeDeadline(context.signal, store.append(command.chat.id, command));
+    const { message, replayed } = result;
     if (replayed && (message.sender !== command.sender || message.text !== command.text)) {
       throw new ConnectError(
         command.clientMessageId !== ""
@@ -91,12 +99,15 @@ export function messageService(
         Code.AlreadyExists,
       );
     }
+    await beforeDeadline(context.signal, recordSend(store, command.chat, result));
     return { message: toMessage(command.chat.id, message) };
   };
   return {
     send,
     sendBatch: sendBatchOf(send, interceptors),
-    subscribe: subscribeMethod(live.hub, { limits, requireUser }, live.options),
+    subscribe: subscribeMethod(live, { limits, requireUser }, live.options),
+    listChats: listChatsMethod(store, { limits, requireUser }),
+    markRead: markReadMethod(store, { limits, requireUser }),
 
     async pull(request, context) {
       const query = validatePull(request, limits);

@@ -36,14 +36,16 @@ export async function start(
   const errorLog = limitRepeats(logger, { intervalMs: config.logRepeatIntervalMs });
   const { store, failure } = await openStore(config, logger, registry);
   const health: HealthState = { draining: false };
-  const hub = new LiveHub(store, {
+  const feedOptions = (what: string) => ({
     readBatch: 500,
     checkIntervalMs: config.subscribe.checkIntervalMs,
     lingerMs: 30_000,
-    onError: (error) => errorLog.log("warn", "reading a chat", { err: error }, "reading a chat for its subscribers failed; retrying shortly"),
+    onError: (error: unknown) => errorLog.log("warn", `reading ${what}`, { err: error }, `reading ${what} for its subscribers failed; retrying shortly`),
   });
-  observeLive(registry, hub);
-  const live = { hub, options: config.subscribe };
+  const hub = new LiveHub(store, feedOptions("a chat"));
+  const members = new LiveHub(store.members.log, feedOptions("a member's events"));
+  observeLive(registry, hub, members);
+  const live = { hub, members, options: config.subscribe };
   const deps = { store, limits: config.limits, requireUser: config.requireUser, live };
   // Outermost first: the span and the log line see the error code the caller gets.
   const interceptors = [
@@ -94,6 +96,7 @@ export async function start(
       health.draining = true;
       // Subscriptions end now, so that their callers resume them on a replica that stays.
       hub.close();
+      members.close();
       await drainConnections(
         { listener: server.listener, http1: server.http1, http2Sessions: sessions },
         config.shutdownTimeoutMs,

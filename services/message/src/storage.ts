@@ -5,6 +5,7 @@ import { MemoryStore } from "./store/memory-store.js";
 import { guardEvictionPolicy } from "./eviction-guard.js";
 import { RedisNotifier } from "./store/redis/redis-notifier.js";
 import { RedisStore } from "./store/redis/redis-store.js";
+import { memberKeys } from "./store/redis/keys.js";
 import type { MessageStore } from "./store/store.js";
 
 /** The storage engine, and a promise that settles if it turns out unsafe after startup. */
@@ -19,7 +20,7 @@ export async function openStore(config: MessageServiceConfig, logger: Logger, re
     logger.warn(
       "storage: in-memory engine (no REDIS_URL or REDIS_CLUSTER_NODES set); messages are lost on restart and not shared between replicas",
     );
-    const store = new MemoryStore({ retention: config.retention, idempotencyWindowSeconds: config.limits.idempotencyTtlSeconds });
+    const store = new MemoryStore({ retention: config.retention, idempotencyWindowSeconds: config.limits.idempotencyTtlSeconds, memberLog: config.memberLog });
     return { store, failure: new Promise(() => {}) };
   }
   const clientOptions = { commandTimeoutMs: config.redisCommandTimeoutMs, connectTimeoutMs: 5_000, maxRetriesPerRequest: 1 };
@@ -54,6 +55,8 @@ export async function openStore(config: MessageServiceConfig, logger: Logger, re
     retention: config.retention,
     idempotencyWindowSeconds: config.limits.idempotencyTtlSeconds,
     notifier: new RedisNotifier(subscriber),
+    memberNotifier: new RedisNotifier(subscriber, (member) => memberKeys(member).wake),
+    memberLog: config.memberLog,
     onError: (kind) => (kind === "full" ? full.inc() : errors.inc({ kind })),
   });
   return { store, failure };

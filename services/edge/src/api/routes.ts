@@ -1,15 +1,24 @@
 import Router from "@koa/router";
-import type { Message } from "@chat/proto";
+import type { ChatSummary, Message } from "@chat/proto";
 import { chatUserHeader, encodeChatUser } from "@chat/proto";
 import type { Context } from "koa";
 import type { ApiAction, Middleware } from "../guard.js";
-import type { MessageClient } from "../rpc/message-client.js";
+import type { MessageClient } from "../rpc/rpc-client.js";
 import { withRetries, type RetryPolicy } from "../rpc/retry.js";
 import { ApiError } from "./api-error.js";
 import { clientKey, keyConflict, newRetryKey } from "./idempotency-key.js";
 import { inFlightLimit } from "./limit-in-flight.js";
 import { readFields } from "./request-fields.js";
-import { parsePull, parseSend, pullFields, sendFields } from "./schemas.js";
+import {
+  listChatsFields,
+  markReadFields,
+  parseListChats,
+  parseMarkRead,
+  parsePull,
+  parseSend,
+  pullFields,
+  sendFields,
+} from "./schemas.js";
 
 export interface ApiDeps {
   /** GET /api/events; absent, the route answers 404. */
@@ -35,19 +44,38 @@ function toJson(message: Message | undefined) {
   };
 }
 
+/** One row of a member's chat list as the REST API shows it; last_message as /api/pull shows it. */
+function summaryJson(summary: ChatSummary) {
+  return {
+    chat: summary.chat,
+    last_message: toJson(summary.lastMessage),
+    read_cursor: Number(summary.readCursor),
+    unread: summary.unread,
+    unread_capped: summary.unreadCapped,
+  };
+}
+
+/**
+ * The member a request acts as: the one it names, else the bearer token's user. With
+ * neither it is "", and the message service answers that member is required.
+ */
+function memberOf(ctx: Context, named: string | undefined): string {
+  return named ?? (ctx.state.user as string | undefined) ?? "";
+}
+
 /** Call headers carrying the authenticated user, for the message service to enforce access. */
 export function userHeaders(ctx: Context): Record<string, string> | undefined {
   const user = ctx.state.user as string | undefined;
   return user === undefined ? undefined : { [chatUserHeader]: encodeChatUser(user) };
 }
 
-/** The public REST API: /ping, /api/send, /api/pull, and the probes. */
+/** The public REST API: /ping, /api/send, /api/pull, /api/chats, /api/read, /api/events, and the probes. */
 export function apiRoutes(deps: ApiDeps): Router {
   const router = new Router();
   const retries = deps.retry.attempts > 1;
   const guard = deps.guard ?? (() => []);
-  // Only sends and pulls take a slot: probes and /ping never wait for one, so a flood of
-  // slow clients cannot fail them.
+  // Only sends, pulls, chat lists and read marks take a slot: probes and /ping never wait
+  // for one, so a flood of slow clients cannot fail them.
   const inFlight = inFlightLimit(deps.maxInFlight);
 
   router.get("/ping", (ctx) => {
@@ -83,6 +111,28 @@ export function apiRoutes(deps: ApiDeps): Router {
       next_cursor: Number(page.nextCursor),
       history_start: Number(page.historyStart),
     };
+  });
+
+  router.get("/api/chats", ...guard("list"), async (ctx) => {
+    const input = parseListChats(await readFields(ctx, listChatsFields, deps.maxBodyBytes));
+    const request = { member: memberOf(ctx, input.member), limit: input.limit, cursor: input.cursor };
+    const headers = userHeaders(ctx);
+    const page = await inFlight.run(() => withRetries(deps.retry, ({ timeoutMs }) => deps.messages.listChats(request, { timeoutMs, headers })));
+    ctx.body = {
+      chats: page.chats.map(summaryJson),
+      has_more: page.hasMore,
+      // Opaque, as the service makes it; "" when has_more is false.
+      next_cursor: page.nextCursor,
+    };
+  });
+
+  router.post("/api/read", ...guard("read"), async (ctx) => {
+    const input = parseMarkRead(await readFields(ctx, markReadFields, deps.maxBodyBytes));
+    const request = { chat: input.chat, member: memberOf(ctx, input.member), cursor: input.cursor };
+    const headers = userHeaders(ctx);
+    // Safe to retry: a read cursor only moves forward, so a repeated mark changes nothing.
+    const read = await inFlight.run(() => withRetries(deps.retry, ({ timeoutMs }) => deps.messages.markRead(request, { timeoutMs, headers })));
+    ctx.body = { read_cursor: Number(read.readCursor), unread: read.unread, unread_capped: read.unreadCapped };
   });
 
   if (deps.events) router.get("/api/events", ...guard("events"), deps.events);

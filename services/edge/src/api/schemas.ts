@@ -43,6 +43,10 @@ const reverseFlag = z.unknown().transform((value, ctx) => {
 
 export const sendFields = fieldNames(["chat", "text", "sender", "client_message_id"]);
 export const pullFields = fieldNames(["chat", "cursor", "limit", "reverse"]);
+/** The fields of GET /api/chats. */
+export const listChatsFields = fieldNames(["member", "limit", "cursor"]);
+/** The fields of POST /api/read. */
+export const markReadFields = fieldNames(["chat", "member", "cursor"]);
 
 const sendSchema = z.object({
   chat: text("chat"),
@@ -51,14 +55,31 @@ const sendSchema = z.object({
   client_message_id: text("client_message_id").optional(),
 });
 
+// Larger than any page: the message service caps it to its maximum page size.
+const pageLimit = wholeNumber("limit", "0 means the default page size", 0n).transform((value) =>
+  Number(value > BigInt(int32Max) ? BigInt(int32Max) : value),
+);
+
 const pullSchema = z.object({
   chat: text("chat"),
   cursor: wholeNumber("cursor", "a send_time in microseconds, or 0", 0n),
-  // Larger than any page: the message service caps it to its maximum page size.
-  limit: wholeNumber("limit", "0 means the default page size", 0n).transform((value) =>
-    Number(value > BigInt(int32Max) ? BigInt(int32Max) : value),
-  ),
+  limit: pageLimit,
   reverse: reverseFlag,
+});
+
+// `member` may be left out when a bearer token names the user (routes.ts fills it in).
+const listChatsSchema = z.object({
+  member: text("member").optional(),
+  limit: pageLimit,
+  // Opaque: the next_cursor of the previous page; the message service checks it.
+  cursor: text("cursor").default(""),
+});
+
+const markReadSchema = z.object({
+  chat: text("chat"),
+  member: text("member").optional(),
+  // 0 when left out: the message service then says a cursor is required.
+  cursor: wholeNumber("cursor", "the send_time in microseconds of the newest message read", 0n),
 });
 
 function parse<T extends z.ZodType>(schema: T, fields: RequestFields): z.output<T> {
@@ -69,6 +90,12 @@ function parse<T extends z.ZodType>(schema: T, fields: RequestFields): z.output<
 
 export type SendInput = z.output<typeof sendSchema>;
 export type PullInput = z.output<typeof pullSchema>;
+export type ListChatsInput = z.output<typeof listChatsSchema>;
+export type MarkReadInput = z.output<typeof markReadSchema>;
 
 export const parseSend = (fields: RequestFields): SendInput => parse(sendSchema, fields);
 export const parsePull = (fields: RequestFields): PullInput => parse(pullSchema, fields);
+/** A chat list request, or a 400 naming the field to fix. */
+export const parseListChats = (fields: RequestFields): ListChatsInput => parse(listChatsSchema, fields);
+/** A read mark, or a 400 naming the field to fix. */
+export const parseMarkRead = (fields: RequestFields): MarkReadInput => parse(markReadSchema, fields);

@@ -1,5 +1,5 @@
-import { ResetReason as ResetReasonCode, type Message } from "@chat/proto";
-import { resetMessages, type LiveEvent, type LiveMessage, type ResetReason } from "@chat/streams";
+import { ResetReason as ResetReasonCode, type Message, type SubscribeResponse } from "@chat/proto";
+import { memberResetMessages, resetMessages, type LiveEvent, type LiveMessage, type ResetReason } from "@chat/streams";
 import type { SseEvent } from "./sse-response.js";
 
 /** The message service's messages and reset reasons as the edge's subscribers take them. */
@@ -34,4 +34,28 @@ export function toSse(event: LiveEvent, resumeToken: string): SseEvent {
   const data = { chat: chatId, text: message.text, sender: message.sender, send_time: Number(message.sendTime) };
   last = { message, event: { id: resumeToken, event: "message", data } };
   return last.event;
+}
+
+/**
+ * One event of a member subscription as its Server-Sent Event, with the service's resume
+ * token as its id; undefined for what clients are not sent (ready, heartbeats). `data` of
+ * a message is the object /api/pull shows.
+ */
+export function memberEventToSse({ event, resumeToken: id }: SubscribeResponse): SseEvent | undefined {
+  switch (event.case) {
+    case "message": {
+      const { chat, text, sender, sendTime } = event.value;
+      return { id, event: "message", data: { chat, text, sender, send_time: Number(sendTime) } };
+    }
+    case "read": {
+      const { chat, member, readCursor } = event.value;
+      return { id, event: "read", data: { chat, member, read_cursor: Number(readCursor) } };
+    }
+    case "reset": {
+      const reason = resetReason(event.value.reason);
+      return { id, event: "reset", data: { member: event.value.member, reason: restReasons[reason], message: memberResetMessages[reason] } };
+    }
+    default:
+      return undefined;
+  }
 }

@@ -2,9 +2,16 @@ import * as http from "node:http";
 import { create, fromBinary, toBinary, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import type { DescMethodUnary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { MessageService, type PullRequestSchema, type SendBatchRequestSchema, type SendRequestSchema } from "@chat/proto";
+import {
+  MessageService,
+  type ListChatsRequestSchema,
+  type MarkReadRequestSchema,
+  type PullRequestSchema,
+  type SendBatchRequestSchema,
+  type SendRequestSchema,
+} from "@chat/proto";
 import { CallHeaders, connectErrorFromResponse, intercept, unaryRequest, type UnaryCall } from "@chat/runtime";
-import type { CallOptions, RpcClient } from "./message-client.js";
+import type { CallOptions, RpcClient } from "./rpc-client.js";
 
 const neverAborted = new AbortController().signal;
 const noHeaders = new CallHeaders() as unknown as Headers;
@@ -24,7 +31,8 @@ export class ConnectUnaryClient implements RpcClient {
   constructor(baseUrl: string, agent: http.Agent, interceptors: readonly Interceptor[]) {
     this.#url = new URL(baseUrl);
     this.#agent = agent;
-    for (const method of [MessageService.method.send, MessageService.method.pull, MessageService.method.sendBatch]) {
+    const { send, pull, sendBatch, listChats, markRead } = MessageService.method;
+    for (const method of [send, pull, sendBatch, listChats, markRead]) {
       this.#calls.set(method, intercept(interceptors, (request) => this.#post(method, request.message, request.header)));
     }
   }
@@ -39,6 +47,14 @@ export class ConnectUnaryClient implements RpcClient {
 
   sendBatch(request: MessageInitShape<typeof SendBatchRequestSchema>, options: CallOptions) {
     return this.#call(MessageService.method.sendBatch, request, options);
+  }
+
+  listChats(request: MessageInitShape<typeof ListChatsRequestSchema>, options: CallOptions) {
+    return this.#call(MessageService.method.listChats, request, options);
+  }
+
+  markRead(request: MessageInitShape<typeof MarkReadRequestSchema>, options: CallOptions) {
+    return this.#call(MessageService.method.markRead, request, options);
   }
 
   async #call<I extends DescMessage, O extends DescMessage>(

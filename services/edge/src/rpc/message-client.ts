@@ -2,38 +2,14 @@ import * as http from "node:http";
 import type { Duplex } from "node:stream";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
-import {
-  MessageService,
-  type PullRequestSchema,
-  type PullResponse,
-  type SendBatchRequestSchema,
-  type SendBatchResponse,
-  type SendRequestSchema,
-  type SendResponse,
-} from "@chat/proto";
+import { MessageService } from "@chat/proto";
 import { tracingClientInterceptor } from "@chat/runtime";
 import { ConnectUnaryClient } from "./connect-unary-client.js";
 import { SendBatcher } from "./send-batcher.js";
 import { connectionErrorsAsUnavailable } from "./transport-errors.js";
+import type { MessageClient, RpcClient } from "./rpc-client.js";
 
-/** Options of one call: its deadline, and headers to send (the authenticated user). */
-export interface CallOptions {
-  readonly timeoutMs: number;
-  readonly headers?: Record<string, string> | undefined;
-}
-
-/** The message service as the API routes call it. */
-export interface MessageClient {
-  send(request: MessageInitShape<typeof SendRequestSchema>, options: CallOptions): Promise<SendResponse>;
-  pull(request: MessageInitShape<typeof PullRequestSchema>, options: CallOptions): Promise<PullResponse>;
-}
-
-/** Every method of the message service; a Connect client fits, and so does ConnectUnaryClient. */
-export interface RpcClient extends MessageClient {
-  sendBatch(request: MessageInitShape<typeof SendBatchRequestSchema>, options: CallOptions): Promise<SendBatchResponse>;
-}
 
 /**
  * Keep-alive agent whose connections retire after a maximum age. Over HTTP/1.1 every
@@ -137,7 +113,12 @@ export function createMessageClient(options: MessageClientOptions): OpenClient {
     maxBytes: sendBatchMaxBytes,
   });
   return {
-    client: { send: (request, callOptions) => batcher.send(request, callOptions), pull: (request, callOptions) => traced.pull(request, callOptions) },
+    client: {
+      send: (request, callOptions) => batcher.send(request, callOptions),
+      pull: (request, callOptions) => traced.pull(request, callOptions),
+      listChats: (request, callOptions) => traced.listChats(request, callOptions),
+      markRead: (request, callOptions) => traced.markRead(request, callOptions),
+    },
     close: () => transport.close(),
   };
 }

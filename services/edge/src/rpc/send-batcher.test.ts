@@ -3,7 +3,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { SendBatchRequestSchema, SendBatchResponse, SendResponse } from "@chat/proto";
 import { describe, expect, it } from "vitest";
-import type { CallOptions, RpcClient } from "./message-client.js";
+import type { CallOptions, RpcClient } from "./rpc-client.js";
 import { SendBatcher } from "./send-batcher.js";
 
 type BatchRequest = MessageInitShape<typeof SendBatchRequestSchema>;

@@ -10,7 +10,7 @@ import {
   type SendResponse,
 } from "@chat/proto";
 import { CallHeaders, intercept, unaryRequest, type UnaryCall } from "@chat/runtime";
-import type { CallOptions, RpcClient } from "./message-client.js";
+import type { CallOptions, RpcClient } from "./rpc-client.js";
 
 export interface SendBatcherOptions {
   /** Most sends in one SendBatch call. */

@@ -45,3 +45,10 @@ export function authorizePull(chat: Chat, user: string | undefined): void {
 export function authorizeSubscribe(chats: readonly Chat[], user: string | undefined): void {
   for (const chat of chats) authorizePull(chat, user);
 }
+
+/** A user may list, mark read and watch only as themselves. */
+export function authorizeMember(member: string, user: string | undefined): void {
+  if (user !== undefined && member !== user) {
+    throw denied(`you may only act as yourself ("${user}"), not as "${member}"`);
+  }
+}

@@ -175,3 +175,64 @@ export function validateSubscribe(
   }
   return { chats: [...chats.values()] };
 }
+
+/** Most unread messages a chat list or a read answer counts; beyond it, "capped". */
+export const unreadCap = 100;
+/** Chats in a list page when the request asks for 0, and the most it may ask for. */
+export const defaultListLimit = 20;
+export const maxListLimit = 100;
+
+/** A member id on its own (the member of a list, a read or a member stream). */
+export function validateMember(member: string, field: string, limits: ChatLimits): string {
+  if (member === "") throw invalid(`${field} is required: a member id, e.g. "alice"`);
+  if (codePoints(member) > limits.maxMemberIdLength) throw invalid(`${field}: member ids are at most ${limits.maxMemberIdLength} characters`);
+  if (forbiddenInMemberId.test(member)) throw invalid(`${field}: member ids must not contain spaces, control characters or ":"`);
+  return member;
+}
+
+export interface ListChatsQuery {
+  readonly member: string;
+  readonly limit: number;
+  /** The previous page's last row, when this is not the first page. */
+  readonly from: { readonly activity: bigint; readonly chatId: string } | undefined;
+}
+
+/** The opaque next_cursor of a chat list page: its last row's activity and chat id. */
+export function encodeListCursor(row: { readonly activity: bigint; readonly chatId: string }): string {
+  return Buffer.from(`${row.activity}.${row.chatId}`, "utf8").toString("base64url");
+}
+
+const listCursorPattern = /^(\d{1,19})\.(.+)$/su;
+
+export function validateListChats(request: { member: string; limit: number; cursor: string }, limits: ChatLimits): ListChatsQuery {
+  const member = validateMember(request.member, "member", limits);
+  if (request.limit < 0) throw invalid(`limit must be between 0 and ${maxListLimit}`);
+  const limit = request.limit === 0 ? defaultListLimit : Math.min(request.limit, maxListLimit);
+  if (request.cursor === "") return { member, limit, from: undefined };
+  const malformed = () => invalid("cursor is malformed; pass the next_cursor of the previous page, or none for the first page");
+  if (!/^[A-Za-z0-9_-]+$/.test(request.cursor)) throw malformed();
+  const match = listCursorPattern.exec(Buffer.from(request.cursor, "base64url").toString("utf8"));
+  if (!match) throw malformed();
+  let chat: Chat;
+  try {
+    chat = canonicalChat(match[2]!, limits);
+  } catch {
+    throw malformed();
+  }
+  if (chat.id !== match[2] || !chat.members.includes(member)) throw malformed();
+  return { member, limit, from: { activity: BigInt(match[1]!), chatId: chat.id } };
+}
+
+export interface MarkReadCommand {
+  readonly chat: Chat;
+  readonly member: string;
+  readonly cursor: bigint;
+}
+
+export function validateMarkRead(request: { chat: string; member: string; cursor: bigint }, limits: ChatLimits): MarkReadCommand {
+  const chat = canonicalChat(request.chat, limits);
+  const member = validateMember(request.member, "member", limits);
+  if (!chat.members.includes(member)) throw invalid(`member "${member}" is not a member of chat "${chat.id}"`);
+  if (request.cursor <= 0n) throw invalid("cursor is required: the send_time (microseconds) of the newest message read");
+  return { chat, member, cursor: request.cursor };
+}

@@ -1,5 +1,16 @@
-import type { MessageStore, StoredMessage } from "../store/store.js";
-import type { FeedReader } from "@chat/streams";
+import type { ChatNotifier, Continuity, StoredMessage } from "../store/store.js";
+import type { FeedReader, Positioned } from "@chat/streams";
+
+/**
+ * What a feed reads: entries with increasing positions (send_time) per named feed. The
+ * message store is one (its chats); the members' logs are another.
+ */
+export interface FeedSource<E extends Positioned> {
+  after(id: string, position: bigint, limit: number): Promise<E[]>;
+  newest(id: string): Promise<bigint>;
+  continuity(id: string, position: bigint): Promise<Continuity>;
+  readonly notifier: ChatNotifier;
+}
 
 export interface FeedOptions {
   /** Messages per read. */
@@ -25,13 +36,13 @@ const retryAfterFailureMs = 250;
  * they already had, which closes every seam. A timer compares the tail with the chat's
  * newest message, which bounds how long a lost wake-up can delay delivery.
  */
-export class ChatFeed {
+export class ChatFeed<E extends Positioned = StoredMessage> {
   readonly chatId: string;
-  readonly #store: MessageStore;
+  readonly #store: FeedSource<E>;
   readonly #options: FeedOptions;
-  readonly #live = new Set<FeedReader>();
+  readonly #live = new Set<FeedReader<E>>();
   /** Catch-up reads in flight, by position: readers resuming at one position share one. */
-  readonly #catchUps = new Map<bigint, Promise<StoredMessage[]>>();
+  readonly #catchUps = new Map<bigint, Promise<E[]>>();
   readonly started: Promise<void>;
   #tail = 0n;
   #reading = false;
@@ -41,7 +52,7 @@ export class ChatFeed {
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(chatId: string, store: MessageStore, options: FeedOptions) {
+  constructor(chatId: string, store: FeedSource<E>, options: FeedOptions) {
     this.chatId = chatId;
     this.#store = store;
     this.#options = options;
@@ -59,7 +70,7 @@ export class ChatFeed {
   }
 
   /** Catches `reader` up from after `position` to the tail, then adds it to the live set. */
-  async join(reader: FeedReader, position: bigint): Promise<void> {
+  async join(reader: FeedReader<E>, position: bigint): Promise<void> {
     await this.started;
     let at = position;
     while (at < this.#tail) {
@@ -72,7 +83,7 @@ export class ChatFeed {
     this.#live.add(reader);
   }
 
-  leave(reader: FeedReader): void {
+  leave(reader: FeedReader<E>): void {
     this.#live.delete(reader);
   }
 
@@ -139,7 +150,7 @@ export class ChatFeed {
     }
   }
 
-  #catchUp(position: bigint): Promise<StoredMessage[]> {
+  #catchUp(position: bigint): Promise<E[]> {
     let read = this.#catchUps.get(position);
     if (!read) {
       read = this.#store.after(this.chatId, position, this.#options.readBatch);

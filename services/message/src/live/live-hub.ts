@@ -1,6 +1,6 @@
-import type { Continuity, MessageStore } from "../store/store.js";
-import { ChatFeed, type FeedOptions } from "./chat-feed.js";
-import type { Subscriber } from "@chat/streams";
+import type { Continuity, StoredMessage } from "../store/store.js";
+import { ChatFeed, type FeedOptions, type FeedSource } from "./chat-feed.js";
+import type { Positioned, Subscriber } from "@chat/streams";
 
 export interface LiveHubOptions extends FeedOptions {
   /** How long a feed stays after its last reader left, so that readers reconnecting find it. */
@@ -15,8 +15,8 @@ export interface ChatStart {
   readonly resumed: boolean;
 }
 
-interface Entry {
-  readonly feed: ChatFeed;
+interface Entry<E extends Positioned> {
+  readonly feed: ChatFeed<E>;
   /** Subscribers joined or joining. */
   users: number;
   linger: NodeJS.Timeout | undefined;
@@ -24,17 +24,18 @@ interface Entry {
 
 /**
  * The chat feeds of one message service replica: one per chat that anyone here watches,
- * shared by all its subscribers, kept a little while after the last one leaves.
+ * shared by all its subscribers, kept a little while after the last one leaves. (A hub of
+ * members' logs works the same, with a feed per member.)
  */
-export class LiveHub {
-  readonly #store: MessageStore;
+export class LiveHub<E extends Positioned = StoredMessage> {
+  readonly #store: FeedSource<E>;
   readonly #options: LiveHubOptions;
-  readonly #feeds = new Map<string, Entry>();
-  readonly #subscribers = new Set<Subscriber>();
+  readonly #feeds = new Map<string, Entry<E>>();
+  readonly #subscribers = new Set<Subscriber<E>>();
   readonly #checks = new Map<string, Promise<Continuity>>();
   readonly #stopMissedWakeUps: () => void;
 
-  constructor(store: MessageStore, options: LiveHubOptions) {
+  constructor(store: FeedSource<E>, options: LiveHubOptions) {
     this.#store = store;
     this.#options = options;
     this.#stopMissedWakeUps = store.notifier.onMissedWakeUps(() => {
@@ -56,7 +57,7 @@ export class LiveHub {
    * Joins `subscriber` to every chat's feed at its start. A resumed position whose chat lost
    * messages after it gets a reset and starts at the chat's end. Leaves them all if any fails.
    */
-  async join(subscriber: Subscriber, starts: readonly ChatStart[]): Promise<void> {
+  async join(subscriber: Subscriber<E>, starts: readonly ChatStart[]): Promise<void> {
     const joined: string[] = [];
     this.#subscribers.add(subscriber);
     try {
@@ -85,7 +86,7 @@ export class LiveHub {
     }
   }
 
-  leave(subscriber: Subscriber, chatIds: Iterable<string>): void {
+  leave(subscriber: Subscriber<E>, chatIds: Iterable<string>): void {
     this.#subscribers.delete(subscriber);
     for (const chatId of chatIds) {
       const entry = this.#feeds.get(chatId);
@@ -110,7 +111,7 @@ export class LiveHub {
    * client resumes at the newest message; readers resuming at one older position share one
    * check.
    */
-  #continuity(feed: ChatFeed, position: bigint): Promise<Continuity> {
+  #continuity(feed: ChatFeed<E>, position: bigint): Promise<Continuity> {
     if (position === feed.tail) return Promise.resolve("ok");
     const key = `${feed.chatId}\n${position}`;
     let check = this.#checks.get(key);
@@ -122,10 +123,10 @@ export class LiveHub {
     return check;
   }
 
-  #use(chatId: string): ChatFeed {
+  #use(chatId: string): ChatFeed<E> {
     let entry = this.#feeds.get(chatId);
     if (!entry) {
-      const feed = new ChatFeed(chatId, this.#store, this.#options);
+      const feed = new ChatFeed<E>(chatId, this.#store, this.#options);
       entry = { feed, users: 0, linger: undefined };
       this.#feeds.set(chatId, entry);
       // A feed that could not start is forgotten, so the next subscriber tries again.

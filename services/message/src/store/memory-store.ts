@@ -1,6 +1,9 @@
 import { EventEmitter } from "node:events";
 import { systemClock, type MicrosecondClock } from "./clock.js";
 import { continuityOf } from "./continuity.js";
+import { lowerBound } from "./lower-bound.js";
+import { MemoryMembers } from "./memory-members.js";
+import type { MemberLogRetention, MemberStore } from "./members.js";
 import { keepEverything, retainedSince, type Retention } from "./retention.js";
 import { maxRetryScan, retryRecordMs, retryScanExhausted, retrySearchFrom } from "./retry-keys.js";
 import {
@@ -8,6 +11,7 @@ import {
   type AppendInput,
   type AppendResult,
   type ChatNotifier,
+  type ChatSummary,
   type Continuity,
   type MessageStore,
   type Page,
@@ -40,18 +44,8 @@ export interface MemoryStoreOptions {
   readonly retention?: Retention;
   /** How long a client_message_id is remembered, in seconds. */
   readonly idempotencyWindowSeconds?: number;
-}
-
-/** Index of the first message with sendTime >= cursor (messages.length when none). */
-function lowerBound(messages: readonly StoredMessage[], cursor: bigint): number {
-  let low = 0;
-  let high = messages.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (messages[middle]!.sendTime < cursor) low = middle + 1;
-    else high = middle;
-  }
-  return low;
+  /** What members' logs keep; everything by default. */
+  readonly memberLog?: MemberLogRetention;
 }
 
 const plain = ({ sendTime, sender, text }: StoredMessage): StoredMessage => ({ sendTime, sender, text });
@@ -75,12 +69,14 @@ export class MemoryStore implements MessageStore {
     },
     onMissedWakeUps: () => () => {},
   };
+  readonly members: MemberStore;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#clock = options.clock ?? systemClock;
     this.#retention = options.retention ?? keepEverything;
     this.#idempotencyWindowMs = (options.idempotencyWindowSeconds ?? 86_400) * 1000;
     this.#sweeper = setInterval(() => this.#sweep(), 60_000).unref();
+    this.members = new MemoryMembers({ clock: this.#clock, log: options.memberLog, chatMaxAgeSeconds: this.#retention.maxAgeSeconds });
   }
 
   async append(chatId: string, input: AppendInput): Promise<AppendResult> {
@@ -99,7 +95,7 @@ export class MemoryStore implements MessageStore {
     }
     this.#trim(history, now);
     this.#wakeUps.emit(chatId);
-    return { message: plain(entry), replayed: false };
+    return { message: plain(entry), replayed: false, previous: last?.sendTime ?? 0n };
   }
 
   async after(chatId: string, sendTime: bigint, limit: number): Promise<StoredMessage[]> {
@@ -111,6 +107,18 @@ export class MemoryStore implements MessageStore {
 
   async newest(chatId: string): Promise<bigint> {
     return this.#chats.get(chatId)?.messages.at(-1)?.sendTime ?? 0n;
+  }
+
+  async summary(chatId: string, member: string, readCursor: bigint, cap: number): Promise<ChatSummary> {
+    const messages = this.#chats.get(chatId)?.messages ?? [];
+    const since = retainedSince(this.#retention, this.#clock());
+    const retained = lowerBound(messages, since);
+    let unread = 0;
+    for (let index = Math.max(retained, lowerBound(messages, readCursor + 1n)); index < messages.length && unread <= cap; index++) {
+      if (messages[index]!.sender !== member) unread++;
+    }
+    const last = messages.length > retained ? plain(messages.at(-1)!) : undefined;
+    return { last, unread: Math.min(unread, cap), capped: unread > cap };
   }
 
   async continuity(chatId: string, position: bigint): Promise<Continuity> {

@@ -1,10 +1,7 @@
-/** One stored message; the chat it belongs to is implied by where it was read from. */
-export interface StoredMessage {
-  /** Microseconds since the epoch; unique and strictly increasing within a chat. */
-  readonly sendTime: bigint;
-  readonly sender: string;
-  readonly text: string;
-}
+import type { MemberStore } from "./members.js";
+import type { ChatNotifier, Continuity, StoredMessage } from "./stream-basics.js";
+
+export type { ChatNotifier, Continuity, StoredMessage } from "./stream-basics.js";
 
 /**
  * How long after its first attempt a send may be retried with its retry key. A retry looks
@@ -29,11 +26,11 @@ export interface AppendInput {
   readonly retryKey?: RetryKey | undefined;
 }
 
-export interface AppendResult {
-  readonly message: StoredMessage;
-  /** True when the idempotency key was seen before and nothing new was stored. */
-  readonly replayed: boolean;
-}
+export type AppendResult =
+  /** The idempotency key was seen before and nothing new was stored. */
+  | { readonly message: StoredMessage; readonly replayed: true }
+  /** Stored; `previous` is the send_time of the chat's newest message before it, 0n for none. */
+  | { readonly message: StoredMessage; readonly replayed: false; readonly previous: bigint };
 
 export interface PageQuery {
   /** send_time to start from, inclusive; 0 means the oldest (or newest, when reverse) end. */
@@ -51,22 +48,14 @@ export interface Page {
   readonly historyStart: bigint;
 }
 
-/**
- * Whether a subscriber positioned at a send_time (the last it received, or its starting
- * point) can read on without a gap: "trimmed" when retention removed messages after it,
- * "lost" when the history no longer holds it (a failover or a restart lost writes).
- */
-export type Continuity = "ok" | "trimmed" | "lost";
-
-/** Wake-ups for readers of a chat: a message may have been stored. Never the data itself. */
-export interface ChatNotifier {
-  /**
-   * Calls `wake` whenever a message may have been stored in the chat, from the moment the
-   * returned promise resolves until the function it resolves to is called.
-   */
-  watch(chatId: string, wake: () => void): Promise<() => void>;
-  /** Calls `listener` whenever wake-ups may have been missed (the notifier reconnected). */
-  onMissedWakeUps(listener: () => void): () => void;
+/** What a member's chat list shows of one chat (see MessageStore.summary). */
+export interface ChatSummary {
+  /** The chat's newest retained message, undefined when it holds none. */
+  readonly last: StoredMessage | undefined;
+  /** Messages after the read cursor that the member did not send, up to the cap. */
+  readonly unread: number;
+  /** Whether more than `unread` are unread (it is at the cap). */
+  readonly capped: boolean;
 }
 
 /**
@@ -82,10 +71,17 @@ export interface MessageStore {
   after(chatId: string, sendTime: bigint, limit: number): Promise<StoredMessage[]>;
   /** send_time of the chat's newest message, 0n when it holds none. */
   newest(chatId: string): Promise<bigint>;
+  /**
+   * The chat's newest message, and its messages after `readCursor` not sent by `member`,
+   * counted up to `cap`: a read of at most a few times `cap` entries, not of the history.
+   */
+  summary(chatId: string, member: string, readCursor: bigint, cap: number): Promise<ChatSummary>;
   /** Whether reading on after `position` leaves no gap (see Continuity). */
   continuity(chatId: string, position: bigint): Promise<Continuity>;
   /** Wake-ups for the chats' readers. */
   readonly notifier: ChatNotifier;
+  /** The members' chat lists, read cursors and event logs. */
+  readonly members: MemberStore;
   /** Resolves when the engine can serve requests; rejects with the reason otherwise. */
   check(): Promise<void>;
   close(): Promise<void>;

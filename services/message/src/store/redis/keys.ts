@@ -27,3 +27,35 @@ export function chatKeys(chatId: string): ChatKeys {
     wake: `${prefix}:wake`,
   };
 }
+
+/**
+ * Redis key names of one member's chat list, read cursors and event log. They carry the
+ * member's hash tag (base64url of the member id, prefixed so that it differs from every
+ * chat's tag), so all of a member's keys share a slot, usually not their chats'.
+ */
+export interface MemberKeys {
+  /** Sorted set of the member's chat ids, scored by activity (send_time of the newest message recorded). */
+  readonly chats: string;
+  /** Hash of chat id to the member's read cursor. */
+  readonly read: string;
+  /** Hash of "<chat id>\n<member>" to the other member's read cursor, as last logged. */
+  readonly receipts: string;
+  /**
+   * Stream of the member's events, entry id "<position>-0", fields e ("m" message, "r" read),
+   * c (chat id), s (sender, or reader), t (text, "" for a read), p (send_time, or read cursor).
+   */
+  readonly events: string;
+  /** Shard channel on which each appended event's position is published. */
+  readonly wake: string;
+}
+
+export function memberKeys(member: string): MemberKeys {
+  const prefix = `member:{m.${Buffer.from(member, "utf8").toString("base64url")}}`;
+  return {
+    chats: `${prefix}:chats`,
+    read: `${prefix}:read`,
+    receipts: `${prefix}:receipts`,
+    events: `${prefix}:events`,
+    wake: `${prefix}:wake`,
+  };
+}

@@ -18,9 +18,12 @@ export class RedisNotifier implements ChatNotifier {
   readonly #subscriber: RedisClient;
   readonly #wakers = new Map<string, Set<() => void>>();
   readonly #missed = new Set<() => void>();
+  readonly #channelOf: (id: string) => string;
 
-  constructor(subscriber: RedisClient) {
+  /** `channelOf` names the channel of what is watched: a chat's by default. */
+  constructor(subscriber: RedisClient, channelOf: (id: string) => string = (chatId) => chatKeys(chatId).wake) {
     this.#subscriber = subscriber;
+    this.#channelOf = channelOf;
     subscriber.on("smessage", (channel: string) => {
       for (const wake of this.#wakers.get(channel) ?? []) wake();
     });
@@ -33,8 +36,8 @@ export class RedisNotifier implements ChatNotifier {
     }
   }
 
-  async watch(chatId: string, wake: () => void): Promise<() => void> {
-    const channel = chatKeys(chatId).wake;
+  async watch(id: string, wake: () => void): Promise<() => void> {
+    const channel = this.#channelOf(id);
     let wakers = this.#wakers.get(channel);
     if (!wakers) {
       wakers = new Set();

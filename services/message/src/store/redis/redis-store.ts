@@ -2,7 +2,6 @@ import { readFileSync } from "node:fs";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Result } from "ioredis";
 import type { RedisClient } from "@chat/runtime";
-import { continuityOf } from "../continuity.js";
 import { keepEverything, retainedSince } from "../retention.js";
 import { retryScanExhausted } from "../retry-keys.js";
 import {
@@ -10,6 +9,7 @@ import {
   type AppendInput,
   type AppendResult,
   type ChatNotifier,
+  type ChatSummary,
   type Continuity,
   type MessageStore,
   type Page,
@@ -17,24 +17,29 @@ import {
   type StoredMessage,
 } from "../store.js";
 import { systemClock, type MicrosecondClock } from "../clock.js";
+import type { MemberLogRetention, MemberStore } from "../members.js";
 import { chatKeys } from "./keys.js";
+import { RedisMembers } from "./redis-members.js";
+import { readContinuity, type StreamEntry } from "./stream-reads.js";
 import { sendScriptArgs, sendScriptKeyCount, type SendScriptArgs, type SendSettings } from "./send-command.js";
 
-type SendReply = [sendTime: string, sender: string, text: string, replayed: number];
+type SendReply = [sendTime: string, sender: string, text: string, replayed: number, previous?: string];
+type SummaryReply = [newestId: string, sender: string, text: string, unread: number];
 
 declare module "ioredis" {
   interface RedisCommander<Context> {
     chatSend(...args: SendScriptArgs): Result<SendReply, Context>;
+    chatSummary(stream: string, member: string, from: string, cap: number, oldest: string): Result<SummaryReply, Context>;
   }
 }
 
 const sendScript = readFileSync(new URL("./commands/send.lua", import.meta.url), "utf8");
+const summaryScript = readFileSync(new URL("./commands/summary.lua", import.meta.url), "utf8");
 
-type StreamEntry = [id: string, fields: string[]];
 
-/** What send.lua answers: [send_time, sender, text, replayed]. */
+/** What send.lua answers: [send_time, sender, text, replayed, previous when stored]. */
 function isSendReply(reply: unknown): reply is SendReply {
-  return Array.isArray(reply) && reply.length === 4;
+  return Array.isArray(reply) && (reply.length === 4 || reply.length === 5);
 }
 
 function toStoredMessage([id, fields]: StreamEntry): StoredMessage {
@@ -86,6 +91,10 @@ export interface RedisStoreOptions extends Partial<SendSettings> {
   readonly clock?: MicrosecondClock;
   /** Wake-ups for live readers (see redis-notifier.ts), closed with the store; none by default. */
   readonly notifier?: ChatNotifier & { close(): Promise<void> };
+  /** Wake-ups for readers of members' logs, closed with the store; none by default. */
+  readonly memberNotifier?: ChatNotifier & { close(): Promise<void> };
+  /** What members' logs keep; everything by default. */
+  readonly memberLog?: MemberLogRetention;
 }
 
 const noWakeUps = { watch: async () => () => {}, onMissedWakeUps: () => () => {}, close: async () => {} };
@@ -111,6 +120,8 @@ export class RedisStore implements MessageStore {
   readonly #settings: SendSettings;
   readonly #clock: MicrosecondClock;
   readonly notifier: ChatNotifier & { close(): Promise<void> };
+  readonly #memberNotifier: ChatNotifier & { close(): Promise<void> };
+  readonly members: MemberStore;
   /** Sends of this event-loop turn waiting to be committed together (standalone Redis). */
   #pending: PendingSend[] = [];
 
@@ -126,14 +137,26 @@ export class RedisStore implements MessageStore {
     };
     this.#clock = options.clock ?? systemClock;
     this.notifier = options.notifier ?? noWakeUps;
+    this.#memberNotifier = options.memberNotifier ?? noWakeUps;
+    this.members = new RedisMembers(redis, {
+      log: options.memberLog ?? { maxEvents: 0, maxAgeSeconds: 0 },
+      chatMaxAgeSeconds: this.#settings.retention.maxAgeSeconds,
+      clock: this.#clock,
+      bounded: (work) => this.#bounded(work),
+      waitReplicas: this.#waitReplicas,
+      waitTimeoutMs: this.#waitTimeoutMs,
+      notifier: this.#memberNotifier,
+    });
     redis.defineCommand("chatSend", { numberOfKeys: sendScriptKeyCount, lua: sendScript });
+    redis.defineCommand("chatSummary", { numberOfKeys: 1, lua: summaryScript });
   }
 
   async append(chatId: string, input: AppendInput): Promise<AppendResult> {
     const args = sendScriptArgs(chatId, input, this.#settings);
     const reply = await this.#bounded(this.#waitReplicas === 0 ? this.#redis.chatSend(...args) : this.#sendAndWait(args));
-    const [sendTime, sender, text, replayed] = reply;
-    return { message: { sendTime: BigInt(sendTime), sender, text }, replayed: replayed === 1 };
+    const [sendTime, sender, text, replayed, previous] = reply;
+    const message = { sendTime: BigInt(sendTime), sender, text };
+    return replayed === 1 ? { message, replayed: true } : { message, replayed: false, previous: BigInt(previous ?? "0") };
   }
 
   /**
@@ -227,30 +250,17 @@ export class RedisStore implements MessageStore {
     return entry ? toStoredMessage(entry).sendTime : 0n;
   }
 
-  /** One round trip: whether the position's entry exists, and what XINFO says of the stream. */
-  async continuity(chatId: string, position: bigint): Promise<Continuity> {
-    const key = chatKeys(chatId).messages;
-    const pipeline = this.#redis.pipeline();
-    pipeline.xrange(key, `${position}-0`, `${position}-0`);
-    pipeline.xinfo("STREAM", key);
-    const [[rangeError, atPosition] = [null, []], [infoError, info] = [null, []]] = (await this.#bounded(pipeline.exec())) ?? [];
-    if (rangeError) throw this.#failed(rangeError);
-    // A chat that was never written (or expired whole) has no stream.
-    if (infoError && !/no such key/i.test(infoError.message)) throw this.#failed(infoError);
-    const field = (name: string) => {
-      const fields = (info ?? []) as unknown[];
-      const at = fields.indexOf(name);
-      return at >= 0 ? fields[at + 1] : undefined;
-    };
-    const first = field("first-entry") as StreamEntry | null | undefined;
-    // entries-added (Redis 7) counts every entry ever added; trimming lowers only length.
-    const added = Number(field("entries-added") ?? 0);
-    return continuityOf(position, {
-      exists: Array.isArray(atPosition) && atPosition.length > 0,
-      oldest: first ? toStoredMessage(first).sendTime : 0n,
-      removedAny: added > Number(field("length") ?? 0),
-      retainedSince: retainedSince(this.#settings.retention, this.#clock()),
-    });
+  async summary(chatId: string, member: string, readCursor: bigint, cap: number): Promise<ChatSummary> {
+    const since = retainedSince(this.#settings.retention, this.#clock());
+    const from = readCursor + 1n > since ? `(${readCursor}-0` : `${since}-0`;
+    const oldest = since === 0n ? "-" : `${since}-0`;
+    const [newestId, sender, text, unread] = await this.#bounded(this.#redis.chatSummary(chatKeys(chatId).messages, member, from, cap, oldest));
+    const last = newestId === "" ? undefined : { sendTime: BigInt(newestId.slice(0, -2)), sender, text };
+    return { last, unread: Math.min(unread, cap), capped: unread > cap };
+  }
+
+  continuity(chatId: string, position: bigint): Promise<Continuity> {
+    return this.#bounded(readContinuity(this.#redis, chatKeys(chatId).messages, position, retainedSince(this.#settings.retention, this.#clock())));
   }
 
   async check(): Promise<void> {
@@ -284,6 +294,7 @@ export class RedisStore implements MessageStore {
 
   async close(): Promise<void> {
     await this.notifier.close();
+    await this.#memberNotifier.close();
     // QUIT waits for pending replies; without a connection there is nothing to wait for.
     if (this.#redis.status !== "ready") return this.#redis.disconnect();
     await this.#redis.quit().catch(() => this.#redis.disconnect());

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat/v1/message_service.proto.
  */
 export const file_chat_v1_message_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch1jaGF0L3YxL21lc3NhZ2Vfc2VydmljZS5wcm90bxIHY2hhdC52MSKbAQoLU2VuZFJlcXVlc3QSDAoEY2hhdBgBIAEoCRIMCgR0ZXh0GAIgASgJEg4KBnNlbmRlchgDIAEoCRIZChFjbGllbnRfbWVzc2FnZV9pZBgEIAEoCRIfChdpZGVtcG90ZW5jeV90dGxfc2Vjb25kcxgFIAEoBRIkCglyZXRyeV9rZXkYBiABKAsyES5jaGF0LnYxLlJldHJ5S2V5IjcKCFJldHJ5S2V5EgsKA2tleRgBIAEoCRIeChZzaW5jZV9maXJzdF9hdHRlbXB0X21zGAIgASgDIjEKDFNlbmRSZXNwb25zZRIhCgdtZXNzYWdlGAEgASgLMhAuY2hhdC52MS5NZXNzYWdlIksKC1B1bGxSZXF1ZXN0EgwKBGNoYXQYASABKAkSDgoGY3Vyc29yGAIgASgDEg0KBWxpbWl0GAMgASgFEg8KB3JldmVyc2UYBCABKAgicAoMUHVsbFJlc3BvbnNlEiIKCG1lc3NhZ2VzGAEgAygLMhAuY2hhdC52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIEhMKC25leHRfY3Vyc29yGAMgASgDEhUKDWhpc3Rvcnlfc3RhcnQYBCABKAMiOQoQU2VuZEJhdGNoUmVxdWVzdBIlCgVpdGVtcxgBIAMoCzIWLmNoYXQudjEuU2VuZEJhdGNoSXRlbSJtCg1TZW5kQmF0Y2hJdGVtEiUKB3JlcXVlc3QYASABKAsyFC5jaGF0LnYxLlNlbmRSZXF1ZXN0EgwKBHVzZXIYAiABKAkSEwoLdHJhY2VwYXJlbnQYAyABKAkSEgoKdHJhY2VzdGF0ZRgEIAEoCSI+ChFTZW5kQmF0Y2hSZXNwb25zZRIpCgdyZXN1bHRzGAEgAygLMhguY2hhdC52MS5TZW5kQmF0Y2hSZXN1bHQiZQoPU2VuZEJhdGNoUmVzdWx0EiMKB21lc3NhZ2UYASABKAsyEC5jaGF0LnYxLk1lc3NhZ2VIABIjCgVlcnJvchgCIAEoCzISLmNoYXQudjEuU2VuZEVycm9ySABCCAoGcmVzdWx0IioKCVNlbmRFcnJvchIMCgRjb2RlGAEgASgFEg8KB21lc3NhZ2UYAiABKAkiagoQU3Vic2NyaWJlUmVxdWVzdBIkCgVjaGF0cxgBIAMoCzIVLmNoYXQudjEuQ2hhdFBvc2l0aW9uEhQKDHJlc3VtZV90b2tlbhgCIAEoCRIaChJlbmRfd2hlbl9jYXVnaHRfdXAYAyABKAgiLAoMQ2hhdFBvc2l0aW9uEgwKBGNoYXQYASABKAkSDgoGY3Vyc29yGAIgASgDItIBChFTdWJzY3JpYmVSZXNwb25zZRIrCgVyZWFkeRgBIAEoCzIaLmNoYXQudjEuU3Vic2NyaXB0aW9uUmVhZHlIABIjCgdtZXNzYWdlGAIgASgLMhAuY2hhdC52MS5NZXNzYWdlSAASIwoFcmVzZXQYAyABKAsyEi5jaGF0LnYxLkNoYXRSZXNldEgAEicKCWhlYXJ0YmVhdBgEIAEoCzISLmNoYXQudjEuSGVhcnRiZWF0SAASFAoMcmVzdW1lX3Rva2VuGAUgASgJQgcKBWV2ZW50IiIKEVN1YnNjcmlwdGlvblJlYWR5Eg0KBWNoYXRzGAEgAygJIgsKCUhlYXJ0YmVhdCJQCglDaGF0UmVzZXQSDAoEY2hhdBgBIAEoCRIkCgZyZWFzb24YAiABKA4yFC5jaGF0LnYxLlJlc2V0UmVhc29uEg8KB21lc3NhZ2UYAyABKAkqfgoLUmVzZXRSZWFzb24SHAoYUkVTRVRfUkVBU09OX1VOU1BFQ0lGSUVEEAASGAoUUkVTRVRfUkVBU09OX1RSSU1NRUQQARIYChRSRVNFVF9SRUFTT05fTEFHR0lORxACEh0KGVJFU0VUX1JFQVNPTl9ISVNUT1JZX0xPU1QQAzKEAgoOTWVzc2FnZVNlcnZpY2USMwoEU2VuZBIULmNoYXQudjEuU2VuZFJlcXVlc3QaFS5jaGF0LnYxLlNlbmRSZXNwb25zZRIzCgRQdWxsEhQuY2hhdC52MS5QdWxsUmVxdWVzdBoVLmNoYXQudjEuUHVsbFJlc3BvbnNlEkIKCVNlbmRCYXRjaBIZLmNoYXQudjEuU2VuZEJhdGNoUmVxdWVzdBoaLmNoYXQudjEuU2VuZEJhdGNoUmVzcG9uc2USRAoJU3Vic2NyaWJlEhkuY2hhdC52MS5TdWJzY3JpYmVSZXF1ZXN0GhouY2hhdC52MS5TdWJzY3JpYmVSZXNwb25zZTABYgZwcm90bzM", [file_chat_v1_message]);
+  fileDesc("Ch1jaGF0L3YxL21lc3NhZ2Vfc2VydmljZS5wcm90bxIHY2hhdC52MSKbAQoLU2VuZFJlcXVlc3QSDAoEY2hhdBgBIAEoCRIMCgR0ZXh0GAIgASgJEg4KBnNlbmRlchgDIAEoCRIZChFjbGllbnRfbWVzc2FnZV9pZBgEIAEoCRIfChdpZGVtcG90ZW5jeV90dGxfc2Vjb25kcxgFIAEoBRIkCglyZXRyeV9rZXkYBiABKAsyES5jaGF0LnYxLlJldHJ5S2V5IjcKCFJldHJ5S2V5EgsKA2tleRgBIAEoCRIeChZzaW5jZV9maXJzdF9hdHRlbXB0X21zGAIgASgDIjEKDFNlbmRSZXNwb25zZRIhCgdtZXNzYWdlGAEgASgLMhAuY2hhdC52MS5NZXNzYWdlIksKC1B1bGxSZXF1ZXN0EgwKBGNoYXQYASABKAkSDgoGY3Vyc29yGAIgASgDEg0KBWxpbWl0GAMgASgFEg8KB3JldmVyc2UYBCABKAgicAoMUHVsbFJlc3BvbnNlEiIKCG1lc3NhZ2VzGAEgAygLMhAuY2hhdC52MS5NZXNzYWdlEhAKCGhhc19tb3JlGAIgASgIEhMKC25leHRfY3Vyc29yGAMgASgDEhUKDWhpc3Rvcnlfc3RhcnQYBCABKAMiOQoQU2VuZEJhdGNoUmVxdWVzdBIlCgVpdGVtcxgBIAMoCzIWLmNoYXQudjEuU2VuZEJhdGNoSXRlbSJtCg1TZW5kQmF0Y2hJdGVtEiUKB3JlcXVlc3QYASABKAsyFC5jaGF0LnYxLlNlbmRSZXF1ZXN0EgwKBHVzZXIYAiABKAkSEwoLdHJhY2VwYXJlbnQYAyABKAkSEgoKdHJhY2VzdGF0ZRgEIAEoCSI+ChFTZW5kQmF0Y2hSZXNwb25zZRIpCgdyZXN1bHRzGAEgAygLMhguY2hhdC52MS5TZW5kQmF0Y2hSZXN1bHQiZQoPU2VuZEJhdGNoUmVzdWx0EiMKB21lc3NhZ2UYASABKAsyEC5jaGF0LnYxLk1lc3NhZ2VIABIjCgVlcnJvchgCIAEoCzISLmNoYXQudjEuU2VuZEVycm9ySABCCAoGcmVzdWx0IioKCVNlbmRFcnJvchIMCgRjb2RlGAEgASgFEg8KB21lc3NhZ2UYAiABKAkiegoQU3Vic2NyaWJlUmVxdWVzdBIkCgVjaGF0cxgBIAMoCzIVLmNoYXQudjEuQ2hhdFBvc2l0aW9uEhQKDHJlc3VtZV90b2tlbhgCIAEoCRIaChJlbmRfd2hlbl9jYXVnaHRfdXAYAyABKAgSDgoGbWVtYmVyGAQgASgJIiwKDENoYXRQb3NpdGlvbhIMCgRjaGF0GAEgASgJEg4KBmN1cnNvchgCIAEoAyL4AQoRU3Vic2NyaWJlUmVzcG9uc2USKwoFcmVhZHkYASABKAsyGi5jaGF0LnYxLlN1YnNjcmlwdGlvblJlYWR5SAASIwoHbWVzc2FnZRgCIAEoCzIQLmNoYXQudjEuTWVzc2FnZUgAEiMKBXJlc2V0GAMgASgLMhIuY2hhdC52MS5DaGF0UmVzZXRIABInCgloZWFydGJlYXQYBCABKAsyEi5jaGF0LnYxLkhlYXJ0YmVhdEgAEiQKBHJlYWQYBiABKAsyFC5jaGF0LnYxLlJlYWRSZWNlaXB0SAASFAoMcmVzdW1lX3Rva2VuGAUgASgJQgcKBWV2ZW50IiIKEVN1YnNjcmlwdGlvblJlYWR5Eg0KBWNoYXRzGAEgAygJIgsKCUhlYXJ0YmVhdCJgCglDaGF0UmVzZXQSDAoEY2hhdBgBIAEoCRIkCgZyZWFzb24YAiABKA4yFC5jaGF0LnYxLlJlc2V0UmVhc29uEg8KB21lc3NhZ2UYAyABKAkSDgoGbWVtYmVyGAQgASgJIkAKC1JlYWRSZWNlaXB0EgwKBGNoYXQYASABKAkSDgoGbWVtYmVyGAIgASgJEhMKC3JlYWRfY3Vyc29yGAMgASgDIkEKEExpc3RDaGF0c1JlcXVlc3QSDgoGbWVtYmVyGAEgASgJEg0KBWxpbWl0GAIgASgFEg4KBmN1cnNvchgDIAEoCSJfChFMaXN0Q2hhdHNSZXNwb25zZRIjCgVjaGF0cxgBIAMoCzIULmNoYXQudjEuQ2hhdFN1bW1hcnkSEAoIaGFzX21vcmUYAiABKAgSEwoLbmV4dF9jdXJzb3IYAyABKAkifwoLQ2hhdFN1bW1hcnkSDAoEY2hhdBgBIAEoCRImCgxsYXN0X21lc3NhZ2UYAiABKAsyEC5jaGF0LnYxLk1lc3NhZ2USEwoLcmVhZF9jdXJzb3IYAyABKAMSDgoGdW5yZWFkGAQgASgFEhUKDXVucmVhZF9jYXBwZWQYBSABKAgiPwoPTWFya1JlYWRSZXF1ZXN0EgwKBGNoYXQYASABKAkSDgoGbWVtYmVyGAIgASgJEg4KBmN1cnNvchgDIAEoAyJOChBNYXJrUmVhZFJlc3BvbnNlEhMKC3JlYWRfY3Vyc29yGAEgASgDEg4KBnVucmVhZBgCIAEoBRIVCg11bnJlYWRfY2FwcGVkGAMgASgIKn4KC1Jlc2V0UmVhc29uEhwKGFJFU0VUX1JFQVNPTl9VTlNQRUNJRklFRBAAEhgKFFJFU0VUX1JFQVNPTl9UUklNTUVEEAESGAoUUkVTRVRfUkVBU09OX0xBR0dJTkcQAhIdChlSRVNFVF9SRUFTT05fSElTVE9SWV9MT1NUEAMyiQMKDk1lc3NhZ2VTZXJ2aWNlEjMKBFNlbmQSFC5jaGF0LnYxLlNlbmRSZXF1ZXN0GhUuY2hhdC52MS5TZW5kUmVzcG9uc2USMwoEUHVsbBIULmNoYXQudjEuUHVsbFJlcXVlc3QaFS5jaGF0LnYxLlB1bGxSZXNwb25zZRJCCglTZW5kQmF0Y2gSGS5jaGF0LnYxLlNlbmRCYXRjaFJlcXVlc3QaGi5jaGF0LnYxLlNlbmRCYXRjaFJlc3BvbnNlEkQKCVN1YnNjcmliZRIZLmNoYXQudjEuU3Vic2NyaWJlUmVxdWVzdBoaLmNoYXQudjEuU3Vic2NyaWJlUmVzcG9uc2UwARJCCglMaXN0Q2hhdHMSGS5jaGF0LnYxLkxpc3RDaGF0c1JlcXVlc3QaGi5jaGF0LnYxLkxpc3RDaGF0c1Jlc3BvbnNlEj8KCE1hcmtSZWFkEhguY2hhdC52MS5NYXJrUmVhZFJlcXVlc3QaGS5jaGF0LnYxLk1hcmtSZWFkUmVzcG9uc2ViBnByb3RvMw", [file_chat_v1_message]);
 
 /**
  * SendRequest asks to store one message.
@@ -403,6 +403,16 @@ export type SubscribeRequest = Message<"chat.v1.SubscribeRequest"> & {
    * @generated from field: bool end_when_caught_up = 3;
    */
   endWhenCaughtUp: boolean;
+
+  /**
+   * A member id instead of chats: the stream carries every new message in any of the
+   * member's chats (chats created later included) and the read receipts of those chats.
+   * Its resume_token is a position in the member's event log, not per chat, so a resume is
+   * exact whatever the chats' clocks. Set either chats or member, not both.
+   *
+   * @generated from field: string member = 4;
+   */
+  member: string;
 };
 
 /**
@@ -484,6 +494,14 @@ export type SubscribeResponse = Message<"chat.v1.SubscribeResponse"> & {
      */
     value: Heartbeat;
     case: "heartbeat";
+  } | {
+    /**
+     * A member of one of the chats moved their read cursor (member subscriptions only).
+     *
+     * @generated from field: chat.v1.ReadReceipt read = 6;
+     */
+    value: ReadReceipt;
+    case: "read";
   } | { case: undefined; value?: undefined };
 
   /**
@@ -540,13 +558,15 @@ export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
 
 /**
  * ChatReset says that a chat's messages since its last delivered one cannot all be
- * delivered; a client should pull the chat's history again.
+ * delivered; a client should pull the chat's history again. On a member subscription it
+ * says that the member's events since the last delivered one cannot all be delivered
+ * (`chat` is empty, `member` is set); a client should list the member's chats again.
  *
  * @generated from message chat.v1.ChatReset
  */
 export type ChatReset = Message<"chat.v1.ChatReset"> & {
   /**
-   * Canonical chat id.
+   * Canonical chat id; empty on a member subscription.
    *
    * @generated from field: string chat = 1;
    */
@@ -565,6 +585,13 @@ export type ChatReset = Message<"chat.v1.ChatReset"> & {
    * @generated from field: string message = 3;
    */
   message: string;
+
+  /**
+   * The member, on a member subscription; empty otherwise.
+   *
+   * @generated from field: string member = 4;
+   */
+  member: string;
 };
 
 /**
@@ -573,6 +600,225 @@ export type ChatReset = Message<"chat.v1.ChatReset"> & {
  */
 export const ChatResetSchema: GenMessage<ChatReset> = /*@__PURE__*/
   messageDesc(file_chat_v1_message_service, 15);
+
+/**
+ * ReadReceipt says that a member has read a chat up to and including a message.
+ *
+ * @generated from message chat.v1.ReadReceipt
+ */
+export type ReadReceipt = Message<"chat.v1.ReadReceipt"> & {
+  /**
+   * Canonical chat id.
+   *
+   * @generated from field: string chat = 1;
+   */
+  chat: string;
+
+  /**
+   * Who read.
+   *
+   * @generated from field: string member = 2;
+   */
+  member: string;
+
+  /**
+   * send_time of the newest message they have read.
+   *
+   * @generated from field: int64 read_cursor = 3;
+   */
+  readCursor: bigint;
+};
+
+/**
+ * Describes the message chat.v1.ReadReceipt.
+ * Use `create(ReadReceiptSchema)` to create a new message.
+ */
+export const ReadReceiptSchema: GenMessage<ReadReceipt> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message_service, 16);
+
+/**
+ * @generated from message chat.v1.ListChatsRequest
+ */
+export type ListChatsRequest = Message<"chat.v1.ListChatsRequest"> & {
+  /**
+   * Whose chats.
+   *
+   * @generated from field: string member = 1;
+   */
+  member: string;
+
+  /**
+   * Most chats to return: 1 to the server's limit (100 by default); 0 means 20.
+   *
+   * @generated from field: int32 limit = 2;
+   */
+  limit: number;
+
+  /**
+   * next_cursor of the previous page; empty for the first page.
+   *
+   * @generated from field: string cursor = 3;
+   */
+  cursor: string;
+};
+
+/**
+ * Describes the message chat.v1.ListChatsRequest.
+ * Use `create(ListChatsRequestSchema)` to create a new message.
+ */
+export const ListChatsRequestSchema: GenMessage<ListChatsRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message_service, 17);
+
+/**
+ * @generated from message chat.v1.ListChatsResponse
+ */
+export type ListChatsResponse = Message<"chat.v1.ListChatsResponse"> & {
+  /**
+   * Most recently active first.
+   *
+   * @generated from field: repeated chat.v1.ChatSummary chats = 1;
+   */
+  chats: ChatSummary[];
+
+  /**
+   * Whether more chats follow this page.
+   *
+   * @generated from field: bool has_more = 2;
+   */
+  hasMore: boolean;
+
+  /**
+   * Opaque; pass it as ListChatsRequest.cursor for the next page. It holds the activity
+   * time and chat id of this page's last chat, so the next page goes on right below it:
+   * no chat is listed twice, and none that stays quiet is skipped. A chat that becomes
+   * active while a client pages moves above the cursor (to the top of a fresh first page).
+   * Empty when has_more is false.
+   *
+   * @generated from field: string next_cursor = 3;
+   */
+  nextCursor: string;
+};
+
+/**
+ * Describes the message chat.v1.ListChatsResponse.
+ * Use `create(ListChatsResponseSchema)` to create a new message.
+ */
+export const ListChatsResponseSchema: GenMessage<ListChatsResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message_service, 18);
+
+/**
+ * ChatSummary is one row of a member's chat list.
+ *
+ * @generated from message chat.v1.ChatSummary
+ */
+export type ChatSummary = Message<"chat.v1.ChatSummary"> & {
+  /**
+   * Canonical chat id.
+   *
+   * @generated from field: string chat = 1;
+   */
+  chat: string;
+
+  /**
+   * The chat's newest message.
+   *
+   * @generated from field: chat.v1.Message last_message = 2;
+   */
+  lastMessage?: Message$1 | undefined;
+
+  /**
+   * send_time of the newest message the member has read; 0 when none.
+   *
+   * @generated from field: int64 read_cursor = 3;
+   */
+  readCursor: bigint;
+
+  /**
+   * The other member's messages after read_cursor, counted up to the server's cap (100).
+   *
+   * @generated from field: int32 unread = 4;
+   */
+  unread: number;
+
+  /**
+   * Whether there are more unread messages than `unread` says (it is at the cap).
+   *
+   * @generated from field: bool unread_capped = 5;
+   */
+  unreadCapped: boolean;
+};
+
+/**
+ * Describes the message chat.v1.ChatSummary.
+ * Use `create(ChatSummarySchema)` to create a new message.
+ */
+export const ChatSummarySchema: GenMessage<ChatSummary> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message_service, 19);
+
+/**
+ * @generated from message chat.v1.MarkReadRequest
+ */
+export type MarkReadRequest = Message<"chat.v1.MarkReadRequest"> & {
+  /**
+   * Chat id, in either member order.
+   *
+   * @generated from field: string chat = 1;
+   */
+  chat: string;
+
+  /**
+   * The member who has read; one of the chat's members.
+   *
+   * @generated from field: string member = 2;
+   */
+  member: string;
+
+  /**
+   * send_time of the newest message read: one of the chat's retained messages (anything
+   * else is refused). An older cursor than the member's current one changes nothing.
+   *
+   * @generated from field: int64 cursor = 3;
+   */
+  cursor: bigint;
+};
+
+/**
+ * Describes the message chat.v1.MarkReadRequest.
+ * Use `create(MarkReadRequestSchema)` to create a new message.
+ */
+export const MarkReadRequestSchema: GenMessage<MarkReadRequest> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message_service, 20);
+
+/**
+ * @generated from message chat.v1.MarkReadResponse
+ */
+export type MarkReadResponse = Message<"chat.v1.MarkReadResponse"> & {
+  /**
+   * The member's read cursor after the call.
+   *
+   * @generated from field: int64 read_cursor = 1;
+   */
+  readCursor: bigint;
+
+  /**
+   * As in ChatSummary.
+   *
+   * @generated from field: int32 unread = 2;
+   */
+  unread: number;
+
+  /**
+   * @generated from field: bool unread_capped = 3;
+   */
+  unreadCapped: boolean;
+};
+
+/**
+ * Describes the message chat.v1.MarkReadResponse.
+ * Use `create(MarkReadResponseSchema)` to create a new message.
+ */
+export const MarkReadResponseSchema: GenMessage<MarkReadResponse> = /*@__PURE__*/
+  messageDesc(file_chat_v1_message_service, 21);
 
 /**
  * ResetReason says why continuity was lost.
@@ -669,6 +915,28 @@ export const MessageService: GenService<{
     methodKind: "server_streaming";
     input: typeof SubscribeRequestSchema;
     output: typeof SubscribeResponseSchema;
+  },
+  /**
+   * ListChats returns a member's chats, most recently active first, each with its last
+   * message, the member's read cursor and how many of the other member's messages are unread.
+   *
+   * @generated from rpc chat.v1.MessageService.ListChats
+   */
+  listChats: {
+    methodKind: "unary";
+    input: typeof ListChatsRequestSchema;
+    output: typeof ListChatsResponseSchema;
+  },
+  /**
+   * MarkRead moves a member's read cursor in a chat forward (never backwards) and tells both
+   * members' event streams.
+   *
+   * @generated from rpc chat.v1.MessageService.MarkRead
+   */
+  markRead: {
+    methodKind: "unary";
+    input: typeof MarkReadRequestSchema;
+    output: typeof MarkReadResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_chat_v1_message_service, 0);

@@ -40,7 +40,8 @@
   delivery but loses nothing. A replayed send publishes nothing.
 
   Reply: { send_time (decimal string), sender, text, replayed (1 when an earlier attempt or
-  a send with the same key was found and nothing was stored, else 0) }. A retry that cannot
+  a send with the same key was found and nothing was stored, else 0), and, when a message
+  was stored, the send_time of the chat's newest message before it ("0" for none) }. A retry that cannot
   look through every entry since its first attempt fails with RETRYSCAN.
 ]]
 local stream, record = KEYS[1], KEYS[5]
@@ -98,9 +99,11 @@ elseif retryKey ~= '' then
 end
 
 local sendTime = now
+local previous = '0'
 local newest = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1]
 if newest then
-  local newestTime = tonumber(string.match(newest[1], '^(%d+)-'))
+  previous = string.match(newest[1], '^(%d+)-')
+  local newestTime = tonumber(previous)
   if newestTime >= sendTime then
     sendTime = newestTime + 1
   end
@@ -123,4 +126,4 @@ if maxAgeMs > 0 then
   -- Once no send has come for the whole age, every message is past it: the chat goes.
   redis.call('PEXPIRE', stream, maxAgeMs)
 end
-return { sendTimeText, sender, text, 0 }
+return { sendTimeText, sender, text, 0, previous }
