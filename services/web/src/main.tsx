@@ -1,0 +1,3 @@
+import { render } from "preact";
+
+render(<main>Chat</main>, document.getElementById("app")!);
