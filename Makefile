@@ -94,6 +94,7 @@ lint-proto: install ## buf lint the contracts
 
 test: build lint-proto check-generated ## Everything CI checks: build, proto lint, generated code, all tests (starts its own Redis)
 	test/harness/ensure-redis.sh
+	test/harness/ensure-chromium.sh
 	npx vitest run $(VITEST_ARGS)
 
 test-only: ## Run the tests without rebuilding (pass ARGS=path/to/file to narrow)
