@@ -19,7 +19,7 @@ DEV_AUTH_ENV = AUTH_MODE=jwt AUTH_JWT_SECRET_FILE=$(DEV_JWT_SECRET) AUTH_ISSUER=
 SERVICE_AUTH_DEV_KEY := .tmp/service-auth-dev-key
 SERVICE_AUTH_DEV_ENV = SERVICE_AUTH_KEYS_FILE=$(SERVICE_AUTH_DEV_KEY) SERVICE_AUTH_KEY_FILE=$(SERVICE_AUTH_DEV_KEY)
 
-.PHONY: help install build run run-auth token docs test test-only generate check-generated lint-proto
+.PHONY: help install build run run-auth token docs test test-only screenshots generate check-generated lint-proto
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -96,6 +96,10 @@ test: build lint-proto check-generated ## Everything CI checks: build, proto lin
 	test/harness/ensure-redis.sh
 	test/harness/ensure-chromium.sh
 	npx vitest run $(VITEST_ARGS)
+
+screenshots: build ## Retake the web client's screenshots in docs/screenshots/ (needs Chromium)
+	test/harness/ensure-chromium.sh
+	npx tsx test/browser/take-screenshots.ts
 
 test-only: ## Run the tests without rebuilding (pass ARGS=path/to/file to narrow)
 	npx vitest run $(ARGS)
