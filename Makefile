@@ -45,7 +45,7 @@ env LOG_FORMAT=$$format PORT=$(MESSAGE_PORT) METRICS_PORT=$(MESSAGE_METRICS_PORT
   node --import ./services/message/dist/instrumentation.js services/message/dist/main.js & message=$$!; \
 env LOG_FORMAT=$$format PORT=$(EDGE_PORT) METRICS_PORT=$(EDGE_METRICS_PORT) MESSAGE_SERVICE_URL=http://127.0.0.1:$(MESSAGE_PORT) \
   $(RUN_ENV) $(RUN_EDGE_ENV) node --import ./services/edge/dist/instrumentation.js services/edge/dist/main.js & edge=$$!; \
-echo "edge (the REST API) on http://localhost:$(EDGE_PORT), message service on :$(MESSAGE_PORT). Try it from a second terminal; Ctrl-C stops both."; \
+echo "chat page and REST API on http://localhost:$(EDGE_PORT)/, message service on :$(MESSAGE_PORT). Try it from a second terminal; Ctrl-C stops both."; \
 wait -n; status=$$?; stop; \
 case $$status in 130|143) exit 0;; *) exit $$status;; esac
 endef
