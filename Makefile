@@ -19,7 +19,7 @@ DEV_AUTH_ENV = AUTH_MODE=jwt AUTH_JWT_SECRET_FILE=$(DEV_JWT_SECRET) AUTH_ISSUER=
 SERVICE_AUTH_DEV_KEY := .tmp/service-auth-dev-key
 SERVICE_AUTH_DEV_ENV = SERVICE_AUTH_KEYS_FILE=$(SERVICE_AUTH_DEV_KEY) SERVICE_AUTH_KEY_FILE=$(SERVICE_AUTH_DEV_KEY)
 
-.PHONY: help install build run run-auth token docs test test-only generate check-generated lint-proto
+.PHONY: help install build run run-auth token docs test test-only screenshots generate check-generated lint-proto
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -45,7 +45,7 @@ env LOG_FORMAT=$$format PORT=$(MESSAGE_PORT) METRICS_PORT=$(MESSAGE_METRICS_PORT
   node --import ./services/message/dist/instrumentation.js services/message/dist/main.js & message=$$!; \
 env LOG_FORMAT=$$format PORT=$(EDGE_PORT) METRICS_PORT=$(EDGE_METRICS_PORT) MESSAGE_SERVICE_URL=http://127.0.0.1:$(MESSAGE_PORT) \
   $(RUN_ENV) $(RUN_EDGE_ENV) node --import ./services/edge/dist/instrumentation.js services/edge/dist/main.js & edge=$$!; \
-echo "edge (the REST API) on http://localhost:$(EDGE_PORT), message service on :$(MESSAGE_PORT). Try it from a second terminal; Ctrl-C stops both."; \
+echo "chat page and REST API on http://localhost:$(EDGE_PORT)/, message service on :$(MESSAGE_PORT). Try it from a second terminal; Ctrl-C stops both."; \
 wait -n; status=$$?; stop; \
 case $$status in 130|143) exit 0;; *) exit $$status;; esac
 endef
@@ -94,7 +94,12 @@ lint-proto: install ## buf lint the contracts
 
 test: build lint-proto check-generated ## Everything CI checks: build, proto lint, generated code, all tests (starts its own Redis)
 	test/harness/ensure-redis.sh
+	test/harness/ensure-chromium.sh
 	npx vitest run $(VITEST_ARGS)
+
+screenshots: build ## Retake the web client's screenshots in docs/screenshots/ (needs Chromium)
+	test/harness/ensure-chromium.sh
+	npx tsx test/browser/take-screenshots.ts
 
 test-only: ## Run the tests without rebuilding (pass ARGS=path/to/file to narrow)
 	npx vitest run $(ARGS)

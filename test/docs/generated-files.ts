@@ -15,7 +15,7 @@ export const generatedFiles: readonly GeneratedFile[] = [
     render: () =>
       renderConfigReference({
         title: "Edge",
-        sources: ["services/edge/src/config.ts", "services/edge/src/auth/config.ts", "services/edge/src/rate-limit/config.ts", "packages/runtime/src"],
+        sources: ["services/edge/src/config.ts", "services/edge/src/auth/config.ts", "services/edge/src/rate-limit/config.ts", "services/edge/src/web/config.ts", "packages/runtime/src"],
         sections: edgeEnvReference,
         loadConfig: loadEdgeConfig,
       }),

@@ -58,7 +58,8 @@ describe("the message service against a cluster with one evicting master", () =>
     const roles = await Promise.all(cluster.nodes.map((node) => node.cli("info", "replication")));
     const master = cluster.nodes[roles.findIndex((info) => /^role:master/m.test(info))]!;
     await master.cli("config", "set", "maxmemory-policy", "allkeys-random");
-    const { code, stderr } = await runUntilExit("message", { REDIS_CLUSTER_NODES: cluster.seeds });
+    // Given 25 s before it is killed: reaching every master of a cluster is slow on a busy machine.
+    const { code, stderr } = await runUntilExit("message", { REDIS_CLUSTER_NODES: cluster.seeds }, 25_000);
     expect(code).toBe(1);
     expect(stderr).toMatch(refusal("allkeys-random"));
     expect(stderr).toContain(`:${master.port}`);

@@ -36,6 +36,9 @@ describe("make run with AUTH_MODE=jwt", () => {
     make.stderr!.on("data", (chunk: Buffer) => (output += chunk));
     api = restClient(edgeUrl);
     await waitFor("make run to serve the edge", async () => (await api.call("GET", "/ping")).status === 200, { timeoutMs: 30_000, intervalMs: 200 });
+    // The two processes start side by side: the edge may listen before the message service does.
+    const ready = async () => (await fetch(`${messageUrl}/readyz`).catch(() => undefined))?.status === 200;
+    await waitFor("make run to serve the message service", ready, { timeoutMs: 30_000, intervalMs: 200 });
   });
   afterAll(async () => {
     await api?.close();

@@ -5,6 +5,7 @@ import { observeRequests } from "./api/observe-requests.js";
 import { errorResponses } from "./api/errors.js";
 import { limitQueryParameters } from "./api/request-limits.js";
 import { apiRoutes, type ApiDeps } from "./api/routes.js";
+import type { Middleware } from "./guard.js";
 
 export interface AppDeps extends ApiDeps {
   readonly logger: Logger;
@@ -15,6 +16,8 @@ export interface AppDeps extends ApiDeps {
   readonly maxQueryParams: number;
   /** Most chats one event stream may watch: its query may name that many. */
   readonly maxSubscribeChats: number;
+  /** Serves the browser client where no API route matched (./web/static-files.ts); none when absent. */
+  readonly webClient?: Middleware;
 }
 
 /** Builds the edge's Koa application from its dependencies; it does not listen. */
@@ -39,5 +42,6 @@ export function createApp(deps: AppDeps): Koa {
   app.use(limitQueryParameters((ctx) => (ctx.path === "/api/events" ? deps.maxSubscribeChats + 3 : deps.maxQueryParams)));
   app.use(router.routes());
   app.use(router.allowedMethods());
+  if (deps.webClient) app.use(deps.webClient);
   return app;
 }

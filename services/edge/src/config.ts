@@ -2,6 +2,7 @@ import type { RetryPolicy } from "./rpc/retry.js";
 import { loadAuthConfig, type AuthConfig, authEnvShape } from "./auth/config.js";
 import { loadRateLimitConfig, type RateLimitConfig, rateLimitEnvShape } from "./rate-limit/config.js";
 import { loadServiceCredentialConfig, serviceCredentialEnvShape, type ServiceCredentialConfig } from "./rpc/credential-config.js";
+import { loadWebConfig, webEnvShape, type WebConfig } from "./web/config.js";
 import {
   clientDeadlinesEnvShape,
   clientDeadlinesFrom,
@@ -57,6 +58,8 @@ export interface EdgeConfig {
   readonly serviceCredential: ServiceCredentialConfig | undefined;
   /** Per-user (or per-address) rate limits (RATE_LIMIT_*). */
   readonly rateLimit: RateLimitConfig;
+  /** The browser client served at `/` (WEB_*). */
+  readonly web: WebConfig;
   readonly shutdownTimeoutMs: number;
   readonly metricsPort: number;
   readonly logLevel: LogLevel;
@@ -123,6 +126,7 @@ export const edgeEnvReference: readonly EnvSection[] = [
   { title: "Rate limits", shape: rateLimitEnvShape },
   { title: "The edge's credential towards the message service", shape: serviceCredentialEnvShape },
   { title: "Redis for shared rate limits (read only while a limit is set)", shape: redisEnvShape },
+  { title: "Web client", shape: webEnvShape },
 ];
 
 /** Reads the edge's settings from the environment; throws ConfigError on a bad value. */
@@ -157,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EdgeConfig {
     auth: loadAuthConfig(env),
     serviceCredential: loadServiceCredentialConfig(env),
     rateLimit: loadRateLimitConfig(env),
+    web: loadWebConfig(env),
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
     metricsPort: vars.METRICS_PORT,
     logLevel: vars.LOG_LEVEL,

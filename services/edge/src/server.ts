@@ -24,6 +24,7 @@ import { ChatRelays } from "./events/chat-relays.js";
 import { observeEvents } from "./events/observe-events.js";
 import { OpenStreams } from "./events/open-streams.js";
 import { userHeaders } from "./api/routes.js";
+import { webClient } from "./web/static-files.js";
 
 /** How long a chat's relay outlives its last stream: clients that reconnect find it still there. */
 const relayLingerMs = 10_000;
@@ -85,6 +86,8 @@ export async function start(
     maxSubscribeChats: config.events.maxChats,
     events,
     guard: guard.before,
+    authMode: config.auth.mode,
+    webClient: webClient(config.web, logger),
     isDraining: () => draining,
   });
   const server = http.createServer(

@@ -6,8 +6,9 @@ const quietPaths = new Set(["/healthz", "/readyz"]);
 
 /**
  * One JSON log line and one histogram observation per request: method, route (the matched
- * route pattern, so label values stay few), status and duration. Probes are counted but
- * logged only at debug level. A gauge counts the requests being served right now.
+ * route pattern, so label values stay few; "web client" for the page's files), status and
+ * duration. Probes are counted but logged only at debug level. A gauge counts the requests
+ * being served right now.
  */
 export function observeRequests(logger: Logger, registry: Registry) {
   const duration = new Histogram({
@@ -30,7 +31,8 @@ export function observeRequests(logger: Logger, registry: Registry) {
     } finally {
       active.dec();
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? "unmatched";
+      // Files of the web client match no API route; their middleware names them in ctx.state.route.
+      const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? (ctx.state.route as string | undefined) ?? "unmatched";
       duration.observe({ method: ctx.method, route, status_code: ctx.status }, seconds);
       const line = { method: ctx.method, route, status: ctx.status, duration_ms: Math.round(seconds * 1e6) / 1e3 };
       if (quietPaths.has(ctx.path)) logger.debug(line, "request");

@@ -30,6 +30,8 @@ export interface ApiDeps {
   readonly maxInFlight: number;
   /** Authentication and rate limits in front of each action (../guard.ts); none when absent. */
   readonly guard?: (action: ApiAction) => Middleware[];
+  /** How clients authenticate, told to the web client by GET /api/client-config. */
+  readonly authMode: "none" | "jwt";
   /** Set once shutdown begins; readiness then fails so no new traffic is routed here. */
   readonly isDraining: () => boolean;
 }
@@ -69,7 +71,7 @@ export function userHeaders(ctx: Context): Record<string, string> | undefined {
   return user === undefined ? undefined : { [chatUserHeader]: encodeChatUser(user) };
 }
 
-/** The public REST API: /ping, /api/send, /api/pull, /api/chats, /api/read, /api/events, and the probes. */
+/** The public REST API: /ping, /api/send, /api/pull, /api/chats, /api/read, /api/events, /api/client-config, and the probes. */
 export function apiRoutes(deps: ApiDeps): Router {
   const router = new Router();
   const retries = deps.retry.attempts > 1;
@@ -136,6 +138,11 @@ export function apiRoutes(deps: ApiDeps): Router {
   });
 
   if (deps.events) router.get("/api/events", ...guard("events"), deps.events);
+
+  // What the web client needs before sign-in (which form to show): public, like the page itself.
+  router.get("/api/client-config", (ctx) => {
+    ctx.body = { auth_mode: deps.authMode };
+  });
 
   router.get("/healthz", (ctx) => {
     ctx.body = { status: "ok" };
