@@ -170,7 +170,9 @@ describe.each(engineNames)("Conversations on the %s engine", (engine) => {
       expect((error as ConnectError).rawMessage).toMatch(message);
     }
     const row = (await client.listChats({ member: a })).chats.find((each) => each.chat === chat)!;
-    expect(row).toMatchObject({ readCursor: sent[2]!.sendTime, unread: 2 });
+    expect(row).toMatchObject({ readCursor: sent[2]!.sendTime, unread: 2, otherReadCursor: 0n });
+    // b's list carries a's receipt.
+    expect((await client.listChats({ member: b })).chats.find((each) => each.chat === chat)).toMatchObject({ otherReadCursor: sent[2]!.sendTime });
     expect(await client.markRead({ chat, member: a, cursor: sent[4]!.sendTime })).toMatchObject({ readCursor: sent[4]!.sendTime, unread: 0 });
   });
 

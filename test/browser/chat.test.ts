@@ -88,6 +88,11 @@ describe("the chat page in Chromium", () => {
     await eventually(async () => expect(await row.locator(".badge").count()).toBe(0));
     // Alice sees that Bob read it, then his answer arrives live.
     await hasText(alicePage.locator(".message__receipt"), "Read");
+    // After a reload, the receipt comes from the list.
+    await alicePage.reload();
+    await hasText(alicePage.getByRole("status"), "Live");
+    await alicePage.getByRole("list", { name: "Conversations" }).getByRole("button", { name: bob }).click();
+    await hasText(alicePage.locator(".message__receipt"), "Read");
     await send(bobPage, "Yes!");
     await contains(alicePage.getByRole("log", { name: "Messages" }), "Yes!");
     expect(await texts(alicePage)).toEqual(["Hi Bob", "Lunch at noon?", "Yes!"]);

@@ -48,7 +48,14 @@ function conversations(api: RestClient) {
 }
 
 /** A chat list row as the edge shows it. */
-const row = (chat: string, last: Sent, read_cursor: number, unread: number) => ({ chat, last_message: last, read_cursor, unread, unread_capped: false });
+const row = (chat: string, last: Sent, read_cursor: number, unread: number, other_read_cursor = 0) => ({
+  chat,
+  last_message: last,
+  read_cursor,
+  unread,
+  unread_capped: false,
+  other_read_cursor,
+});
 
 describe("conversations through the real edge (AUTH_MODE=none)", () => {
   let stack: Stack;
@@ -346,8 +353,8 @@ describe("conversations with bearer tokens (AUTH_MODE=jwt): only as yourself", (
     expect((await call.list("", await as(a))).body.chats).toEqual([row(chat, sent, sent.send_time, 0)]);
     const sentBack = await call.send(chat, a, "to b", await as(a));
     expectError(await call.read({ chat, member: b, cursor: sentBack.send_time }, await as(a)), 403, "permission_denied", `you may only act as yourself ("${a}"), not as "${b}"`);
-    // b's cursor did not move: a's message is still unread for b.
-    expect((await call.list("", await as(b))).body.chats).toEqual([row(chat, sentBack, sent.send_time, 1)]);
+    // b's cursor did not move: a's message is still unread for b; b's list carries a's receipt.
+    expect((await call.list("", await as(b))).body.chats).toEqual([row(chat, sentBack, sent.send_time, 1, sent.send_time)]);
   });
 
   it("streams the token's user's events with neither chat nor member, and refuses another member's stream (403)", async () => {

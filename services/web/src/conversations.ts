@@ -24,6 +24,7 @@ export function withMessage(chats: ChatSummary[], message: Message, me: string, 
     read_cursor: 0,
     unread: 0,
     unread_capped: false,
+    other_read_cursor: 0,
   };
   if (message.sender === me) {
     return [{ ...base, last_message: message, read_cursor: message.send_time, unread: 0, unread_capped: false }, ...rest];

@@ -75,6 +75,7 @@ function decodeChatSummary(value: unknown): ChatSummary {
     ...decodeReadState(row),
     chat: text(row, "chat"),
     last_message: last === undefined || last === null ? null : decodeMessage(last),
+    other_read_cursor: integer(row, "other_read_cursor"),
   };
 }
 

@@ -26,6 +26,8 @@ export interface ReadState {
 export interface ChatSummary extends ReadState {
   chat: string;
   last_message: Message | null;
+  /** send_time of the newest message the other member has read (their receipt), 0 for none. */
+  other_read_cursor: number;
 }
 
 /** One page of `GET /api/chats`; `next_cursor` is opaque. */

@@ -54,6 +54,7 @@ function summaryJson(summary: ChatSummary) {
     read_cursor: Number(summary.readCursor),
     unread: summary.unread,
     unread_capped: summary.unreadCapped,
+    other_read_cursor: Number(summary.otherReadCursor),
   };
 }
 

@@ -32,6 +32,7 @@ export function listChatsMethod(
         chat: row.chatId,
         lastMessage: { chat: row.chatId, sendTime: last.sendTime, sender: last.sender, text: last.text },
         readCursor: row.readCursor,
+        otherReadCursor: row.otherReadCursor,
         unread,
         unreadCapped: capped,
       });

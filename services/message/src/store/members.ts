@@ -17,6 +17,8 @@ export interface ChatActivity {
   readonly activity: bigint;
   /** send_time of the newest message the member has read, 0n when none. */
   readonly readCursor: bigint;
+  /** The other member's read cursor, as their receipts told this member's record; 0n when none. */
+  readonly otherReadCursor: bigint;
 }
 
 /** Where a page of a chat list starts: right below this row (activity, then chat id, descending). */
@@ -75,6 +77,12 @@ export interface MemberLog {
   newest(member: string): Promise<bigint>;
   continuity(member: string, position: bigint): Promise<Continuity>;
   readonly notifier: ChatNotifier;
+}
+
+/** The other member of a canonical chat id "a:b" (the member again in "a:a"). */
+export function otherMember(chatId: string, member: string): string {
+  const [first = "", second = ""] = chatId.split(":");
+  return first === member ? second : first;
 }
 
 /**

@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import { systemClock, type MicrosecondClock } from "./clock.js";
 import { continuityOf } from "./continuity.js";
 import { lowerBound } from "./lower-bound.js";
-import { compareIds, type ChatActivity, type ChatListPage, type ListPosition, type MemberEvent, type MemberLog, type MemberLogRetention, type MemberStore, type RecordResult } from "./members.js";
+import { compareIds, otherMember, type ChatActivity, type ChatListPage, type ListPosition, type MemberEvent, type MemberLog, type MemberLogRetention, type MemberStore, type RecordResult } from "./members.js";
 import { retainedSince } from "./retention.js";
 import type { ChatNotifier, StoredMessage } from "./store.js";
 
@@ -103,7 +103,12 @@ export class MemoryMembers implements MemberStore {
     if (!record) return { chats: [], hasMore: false };
     this.#pruneList(record);
     const rows: ChatActivity[] = [...record.activity]
-      .map(([chatId, activity]) => ({ chatId, activity, readCursor: record.read.get(chatId) ?? 0n }))
+      .map(([chatId, activity]) => ({
+        chatId,
+        activity,
+        readCursor: record.read.get(chatId) ?? 0n,
+        otherReadCursor: record.receipts.get(`${chatId}\n${otherMember(chatId, member)}`) ?? 0n,
+      }))
       .filter((row) => !from || row.activity < from.activity || (row.activity === from.activity && compareIds(row.chatId, from.chatId) < 0))
       .sort((a, b) => (a.activity === b.activity ? compareIds(b.chatId, a.chatId) : a.activity < b.activity ? 1 : -1));
     return { chats: rows.slice(0, limit), hasMore: rows.length > limit };

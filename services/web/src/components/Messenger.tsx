@@ -39,7 +39,7 @@ export function Messenger({ session, onSignOut }: Props) {
             session={session}
             stream={stream}
             chat={openChat}
-            theirRead={theirReads.get(openChat) ?? 0}
+            theirRead={Math.max(theirReads.get(openChat) ?? 0, conversations.chats.find((row) => row.chat === openChat)?.other_read_cursor ?? 0)}
             onReadState={conversations.applyReadState}
             onBack={() => setOpenChat(null)}
           />

@@ -46,11 +46,11 @@ function toEvent([id, fields]: StreamEntry): MemberEvent {
   return { sendTime, kind: "message", chatId, message: { sendTime: BigInt(at), sender: who, text } };
 }
 
-/** Rows of member-list.lua: chat id, activity, read cursor, in threes. */
+/** Rows of member-list.lua: chat id, activity, read cursor, the other's read cursor, in fours. */
 function toRows(flat: readonly string[]): ChatActivity[] {
   const rows: ChatActivity[] = [];
-  for (let i = 0; i + 2 < flat.length; i += 3) {
-    rows.push({ chatId: flat[i]!, activity: BigInt(flat[i + 1]!), readCursor: BigInt(flat[i + 2] || "0") });
+  for (let i = 0; i + 3 < flat.length; i += 4) {
+    rows.push({ chatId: flat[i]!, activity: BigInt(flat[i + 1]!), readCursor: BigInt(flat[i + 2] || "0"), otherReadCursor: BigInt(flat[i + 3] || "0") });
   }
   return rows;
 }
@@ -66,7 +66,7 @@ export class RedisMembers implements MemberStore {
     this.#options = options;
     redis.defineCommand("memberRecord", { numberOfKeys: 4, lua: script("member-record") });
     redis.defineCommand("memberRead", { numberOfKeys: 3, lua: script("member-read") });
-    redis.defineCommand("memberList", { numberOfKeys: 2, lua: script("member-list") });
+    redis.defineCommand("memberList", { numberOfKeys: 3, lua: script("member-list") });
     const { bounded } = options;
     this.log = {
       after: async (member, position, limit) => {
@@ -111,7 +111,7 @@ export class RedisMembers implements MemberStore {
   async list(member: string, from: ListPosition | undefined, limit: number): Promise<ChatListPage> {
     const keys = memberKeys(member);
     const [ties, rows] = await this.#options.bounded(
-      this.#redis.memberList(keys.chats, keys.read, from?.activity.toString() ?? "", from?.chatId ?? "", limit + 1, this.#listSince().toString()),
+      this.#redis.memberList(keys.chats, keys.read, keys.receipts, from?.activity.toString() ?? "", from?.chatId ?? "", limit + 1, this.#listSince().toString(), member),
     );
     // Ties come ascending; below the cursor in list order means a lower chat id.
     const below = from ? toRows(ties).filter((row) => compareIds(row.chatId, from.chatId) < 0).reverse() : [];

@@ -4,15 +4,19 @@
 
   KEYS[1] the member's chat list (sorted set: chat id -> activity)
   KEYS[2] the member's read cursors (hash)
+  KEYS[3] the member's record of the other members' read cursors (hash: "<chat id>\n<member>")
   ARGV[1] activity of the previous page's last row, or "" for the first page
   ARGV[2] chat id of that row (compared by the caller)
   ARGV[3] rows wanted + 1 (to tell whether more follow)
   ARGV[4] activity below which chats leave the list (the chats' retention by age), 0 for none
+  ARGV[5] the member
 
-  Reply: { ties, rows }, each { chat id, activity, read cursor ("" for none), ... }: ties are
+  Reply: { ties, rows }, each { chat id, activity, read cursor ("" for none), the other
+  member's read cursor ("" for none), ... }: ties are
   the rows of exactly the cursor's activity (ascending), rows up to ARGV[3] below it.
 ]]
-local chats, read = KEYS[1], KEYS[2]
+local chats, read, receipts = KEYS[1], KEYS[2], KEYS[3]
+local member = ARGV[5]
 local fromActivity, wanted, listSince = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4])
 
 if listSince > 0 then
@@ -29,6 +33,9 @@ local function withCursors(rows)
     reply[#reply + 1] = rows[i]
     reply[#reply + 1] = string.format('%.0f', tonumber(rows[i + 1]))
     reply[#reply + 1] = redis.call('HGET', read, rows[i]) or ''
+    local first, second = string.match(rows[i], '^([^:]*):(.*)$')
+    local other = first == member and second or first
+    reply[#reply + 1] = redis.call('HGET', receipts, rows[i] .. '\n' .. other) or ''
   end
   return reply
 end
