@@ -3,7 +3,7 @@ import { stringify } from "yaml";
 import { loadConfig as loadEdgeConfig } from "../../services/edge/src/config.js";
 import { render, renderError, type Manifest } from "./helm.js";
 import { env, find, mountedFile, ofKind, type Container, type Workload } from "./manifests.js";
-import { podEnvironment } from "./pod-environment.js";
+import { configInPod } from "./pod-environment.js";
 
 const data = (manifests: Manifest[], kind: string, name: string) =>
   (find(manifests, kind, name) as Manifest & { data: Record<string, string> }).data;
@@ -15,14 +15,7 @@ const sharedSecret = "a-shared-hs256-secret-that-is-long-enough-for-hmac";
 const jwt = (overrides: object) => ({ auth: { mode: "jwt", jwt: { issuer, audience: ["chat-api", "chat-admin"], ...overrides } } });
 
 /** The edge's authentication settings as the edge itself reads them from the rendered pod. */
-function edgeAuth(manifests: Manifest[]) {
-  const pod = podEnvironment(manifests, "chat-edge");
-  try {
-    return loadEdgeConfig(pod.env).auth;
-  } finally {
-    pod.remove();
-  }
-}
+const edgeAuth = (manifests: Manifest[]) => configInPod(manifests, "chat-edge", loadEdgeConfig).auth;
 
 describe("authentication off (the default)", () => {
   let manifests: Manifest[];

@@ -3,17 +3,7 @@ import { loadConfig as loadEdgeConfig } from "../../services/edge/src/config.js"
 import { loadConfig as loadMessageConfig } from "../../services/message/src/config.js";
 import { render, renderError, type Manifest } from "./helm.js";
 import { find, ofKind, validate } from "./manifests.js";
-import { podEnvironment } from "./pod-environment.js";
-
-/** A service's settings as it reads them from the rendered pod. */
-function loaded<T>(manifests: Manifest[], deployment: string, load: (env: NodeJS.ProcessEnv) => T): T {
-  const pod = podEnvironment(manifests, deployment);
-  try {
-    return load(pod.env);
-  } finally {
-    pod.remove();
-  }
-}
+import { configInPod } from "./pod-environment.js";
 
 interface IngressSpec {
   spec: { rules: { host?: string; http: { paths: { path: string; pathType: string; backend: { service: { name: string } } }[] } }[] };
@@ -26,8 +16,8 @@ interface RouteSpec {
 describe("event streams in the chart", () => {
   it("give both services the stream settings, one chat limit for both", async () => {
     const manifests = await render({ values: { edge: { events: { heartbeatMs: 20_000, queueLimit: 300, maxStreams: 5_000, maxChats: 50 } }, message: { config: { subscribe: { queueLimit: 500, checkIntervalMs: 2_000 } } } } });
-    expect(loaded(manifests, "chat-edge", loadEdgeConfig).events).toEqual({ heartbeatMs: 20_000, retryMs: 2_000, queueLimit: 300, maxStreams: 5_000, maxChats: 50 });
-    const message = loaded(manifests, "chat-message", loadMessageConfig);
+    expect(configInPod(manifests, "chat-edge", loadEdgeConfig).events).toEqual({ heartbeatMs: 20_000, retryMs: 2_000, queueLimit: 300, maxStreams: 5_000, maxChats: 50 });
+    const message = configInPod(manifests, "chat-message", loadMessageConfig);
     expect(message.subscribe).toEqual({ queueLimit: 500, heartbeatMs: 15_000, checkIntervalMs: 2_000 });
     expect(message.limits.maxSubscribeChats).toBe(50);
   });

@@ -57,3 +57,13 @@ export function podEnvironment(manifests: readonly Manifest[], deployment: strin
   }
   return { env, remove: () => rmSync(scratch, { recursive: true, force: true }) };
 }
+
+/** A service's settings as it reads them from the rendered pod (`load` is its config loader). */
+export function configInPod<T>(manifests: readonly Manifest[], deployment: string, load: (env: NodeJS.ProcessEnv) => T): T {
+  const pod = podEnvironment(manifests, deployment);
+  try {
+    return load(pod.env);
+  } finally {
+    pod.remove();
+  }
+}

@@ -14,7 +14,7 @@ import { loadConfig as loadMessageConfig, type MessageServiceConfig } from "../.
 import { chartDir, helm, render, renderError, type Manifest } from "./helm.js";
 import { startKubeApiStub } from "./kube-api-stub.js";
 import { find, mountedFile, ofKind, type Workload } from "./manifests.js";
-import { podEnvironment } from "./pod-environment.js";
+import { configInPod } from "./pod-environment.js";
 
 const data = (manifests: Manifest[], kind: string, name: string) =>
   (find(manifests, kind, name) as Manifest & { data: Record<string, string> }).data;
@@ -23,16 +23,6 @@ const secretValue = (manifests: Manifest[], key: string) => Buffer.from(data(man
 const serviceAuthKeys = (config: Record<string, string>) => Object.keys(config).filter((key) => key.startsWith("SERVICE_AUTH_"));
 
 const jwt = { auth: { mode: "jwt", jwt: { issuer: "https://id.example.com", audience: ["chat-api"], jwksUrl: "https://id.example.com/jwks.json" } } };
-
-/** A service's settings as it reads them from the rendered pod. */
-function loaded<T>(manifests: Manifest[], deployment: string, load: (env: NodeJS.ProcessEnv) => T): T {
-  const pod = podEnvironment(manifests, deployment);
-  try {
-    return load(pod.env);
-  } finally {
-    pod.remove();
-  }
-}
 
 /** Where a component reads its key file from: the Secret and key behind the path its ConfigMap names. */
 function keyFileSource(manifests: Manifest[], component: "edge" | "message") {
@@ -49,8 +39,8 @@ describe("caller authentication off (auth.mode none, the default)", () => {
       expect(serviceAuthKeys(data(manifests, "ConfigMap", `chat-${component}`))).toEqual([]);
       expect(podSpec(manifests, `chat-${component}`).volumes?.map((v) => v.name)).not.toContain("service-auth");
     }
-    expect(loaded(manifests, "chat-message", loadMessageConfig).callerAuth).toBeUndefined();
-    expect(loaded(manifests, "chat-edge", loadEdgeConfig).serviceCredential).toBeUndefined();
+    expect(configInPod(manifests, "chat-message", loadMessageConfig).callerAuth).toBeUndefined();
+    expect(configInPod(manifests, "chat-edge", loadEdgeConfig).serviceCredential).toBeUndefined();
   });
 });
 
@@ -60,8 +50,8 @@ describe("caller authentication with auth.mode jwt", () => {
   let edge: EdgeConfig;
   beforeAll(async () => {
     manifests = await render({ values: jwt });
-    message = loaded(manifests, "chat-message", loadMessageConfig);
-    edge = loaded(manifests, "chat-edge", loadEdgeConfig);
+    message = configInPod(manifests, "chat-message", loadMessageConfig);
+    edge = configInPod(manifests, "chat-edge", loadEdgeConfig);
   });
 
   it("creates a Secret with a random 256-bit key: the accepted set holds the edge's signing key", () => {
@@ -163,8 +153,8 @@ describe("caller authentication settings", () => {
   it("can be turned on without jwt at the edge, for a message service port others can reach", async () => {
     const manifests = await render({ values: { serviceAuth: { enabled: true, mode: "optional", reloadSeconds: 30 } } });
     expect(data(manifests, "ConfigMap", "chat-edge").AUTH_MODE).toBe("none");
-    expect(loaded(manifests, "chat-message", loadMessageConfig).callerAuth).toMatchObject({ mode: "optional", reloadMs: 30_000 });
-    expect(loaded(manifests, "chat-edge", loadEdgeConfig).serviceCredential?.key.secret.length).toBe(32);
+    expect(configInPod(manifests, "chat-message", loadMessageConfig).callerAuth).toMatchObject({ mode: "optional", reloadMs: 30_000 });
+    expect(configInPod(manifests, "chat-edge", loadEdgeConfig).serviceCredential?.key.secret.length).toBe(32);
   });
 
   it("can be turned off with jwt (the NetworkPolicy is then the only guard), still requiring a user", async () => {

@@ -3,17 +3,7 @@ import { loadConfig as loadEdgeConfig } from "../../services/edge/src/config.js"
 import { loadConfig as loadMessageConfig } from "../../services/message/src/config.js";
 import { render, renderError, type Manifest } from "./helm.js";
 import { find } from "./manifests.js";
-import { podEnvironment } from "./pod-environment.js";
-
-/** A service's settings as it reads them from the rendered pod. */
-function loaded<T>(manifests: Manifest[], deployment: string, load: (env: NodeJS.ProcessEnv) => T): T {
-  const pod = podEnvironment(manifests, deployment);
-  try {
-    return load(pod.env);
-  } finally {
-    pod.remove();
-  }
-}
+import { configInPod } from "./pod-environment.js";
 
 const ingressAnnotations = (manifests: Manifest[]) => find(manifests, "Ingress", "chat-edge").metadata.annotations;
 const ingress = (values: object = {}) => ({ edge: { ingress: { enabled: true, className: "nginx", ...values } } });
@@ -21,8 +11,8 @@ const ingress = (values: object = {}) => ({ edge: { ingress: { enabled: true, cl
 describe("client deadlines and connection limits", () => {
   it("give both services 10 s for headers, 30 s for a request, the service 65 s for idle connections, by default", async () => {
     const manifests = await render();
-    expect(loaded(manifests, "chat-edge", loadEdgeConfig).clientDeadlines).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
-    expect(loaded(manifests, "chat-message", loadMessageConfig).listener).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, idleTimeoutMs: 65_000 });
+    expect(configInPod(manifests, "chat-edge", loadEdgeConfig).clientDeadlines).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 });
+    expect(configInPod(manifests, "chat-message", loadMessageConfig).listener).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, idleTimeoutMs: 65_000 });
   });
 
   it("pass edge.connections and message.connections on as set", async () => {
@@ -32,8 +22,8 @@ describe("client deadlines and connection limits", () => {
         message: { connections: { headersTimeoutMs: 3_000, requestTimeoutMs: 15_000, idleTimeoutMs: 120_000 } },
       },
     });
-    expect(loaded(manifests, "chat-edge", loadEdgeConfig).clientDeadlines).toEqual({ headersTimeoutMs: 5_000, requestTimeoutMs: 20_000 });
-    expect(loaded(manifests, "chat-message", loadMessageConfig).listener).toEqual({ headersTimeoutMs: 3_000, requestTimeoutMs: 15_000, idleTimeoutMs: 120_000 });
+    expect(configInPod(manifests, "chat-edge", loadEdgeConfig).clientDeadlines).toEqual({ headersTimeoutMs: 5_000, requestTimeoutMs: 20_000 });
+    expect(configInPod(manifests, "chat-message", loadMessageConfig).listener).toEqual({ headersTimeoutMs: 3_000, requestTimeoutMs: 15_000, idleTimeoutMs: 120_000 });
   });
 
   it("refuses deadlines out of range or unknown keys", async () => {
@@ -73,11 +63,11 @@ describe("client deadlines and connection limits", () => {
 describe("repeated failures in the logs", () => {
   it("are logged once per 10 s and kind by default, and per edge and message logRepeatIntervalMs when set", async () => {
     const defaults = await render();
-    expect(loaded(defaults, "chat-edge", loadEdgeConfig).logRepeatIntervalMs).toBe(10_000);
-    expect(loaded(defaults, "chat-message", loadMessageConfig).logRepeatIntervalMs).toBe(10_000);
+    expect(configInPod(defaults, "chat-edge", loadEdgeConfig).logRepeatIntervalMs).toBe(10_000);
+    expect(configInPod(defaults, "chat-message", loadMessageConfig).logRepeatIntervalMs).toBe(10_000);
     const set = await render({ values: { edge: { logRepeatIntervalMs: 60_000 }, message: { logRepeatIntervalMs: 0 } } });
-    expect(loaded(set, "chat-edge", loadEdgeConfig).logRepeatIntervalMs).toBe(60_000);
-    expect(loaded(set, "chat-message", loadMessageConfig).logRepeatIntervalMs).toBe(0);
+    expect(configInPod(set, "chat-edge", loadEdgeConfig).logRepeatIntervalMs).toBe(60_000);
+    expect(configInPod(set, "chat-message", loadMessageConfig).logRepeatIntervalMs).toBe(0);
   });
 });
 
@@ -85,9 +75,9 @@ describe("the longest token lifetime", () => {
   const jwt = (extra: object) => ({ auth: { mode: "jwt", jwt: { issuer: "https://id.example.com", audience: ["chat-api"], jwksUrl: "https://id.example.com/jwks.json", ...extra } } });
 
   it("is unlimited by default and reaches the edge as set", async () => {
-    const unlimited = loaded(await render({ values: jwt({}) }), "chat-edge", loadEdgeConfig).auth;
+    const unlimited = configInPod(await render({ values: jwt({}) }), "chat-edge", loadEdgeConfig).auth;
     expect(unlimited).toMatchObject({ mode: "jwt", maxTokenLifetimeSeconds: 0 });
-    const capped = loaded(await render({ values: jwt({ maxTokenLifetimeSeconds: 86_400 }) }), "chat-edge", loadEdgeConfig).auth;
+    const capped = configInPod(await render({ values: jwt({ maxTokenLifetimeSeconds: 86_400 }) }), "chat-edge", loadEdgeConfig).auth;
     expect(capped).toMatchObject({ mode: "jwt", maxTokenLifetimeSeconds: 86_400 });
   });
 

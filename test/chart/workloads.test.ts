@@ -5,22 +5,13 @@ import { loadConfig as loadEdgeConfig, type EdgeConfig } from "../../services/ed
 import { loadConfig as loadMessageConfig, type MessageServiceConfig } from "../../services/message/src/config.js";
 import { chartDir, render, type Manifest } from "./helm.js";
 import { env, find, ofKind, pods, selects, type Container, type Workload } from "./manifests.js";
-import { podEnvironment } from "./pod-environment.js";
+import { configInPod } from "./pod-environment.js";
 
 const components = ["edge", "message"] as const;
 const container = (workload: Workload) => workload.spec.template.spec.containers[0]!;
 const configMapData = (manifests: Manifest[], name: string) =>
   (find(manifests, "ConfigMap", name) as Manifest & { data: Record<string, string> }).data;
 
-/** A service's settings as it reads them from the rendered pod. */
-function loaded<T>(manifests: Manifest[], deployment: string, load: (env: NodeJS.ProcessEnv) => T): T {
-  const pod = podEnvironment(manifests, deployment);
-  try {
-    return load(pod.env);
-  } finally {
-    pod.remove();
-  }
-}
 const edgeKnobs = (c: EdgeConfig) => ({
   retry: c.retry,
   limits: [c.maxInFlight, c.maxBodyBytes, c.maxHeaderBytes, c.maxQueryParams, c.rpcMaxSockets, c.rpcConnectionMaxAgeMs, c.rpcSendBatchMax, c.shutdownTimeoutMs],
@@ -102,8 +93,8 @@ describe("service Deployments with default values", () => {
   });
 
   it("keeps the services' own defaults for every limit, retry and auth setting (read by their config loaders)", () => {
-    expect(edgeKnobs(loaded(manifests, "chat-edge", loadEdgeConfig))).toEqual(edgeKnobs(loadEdgeConfig({})));
-    expect(messageKnobs(loaded(manifests, "chat-message", loadMessageConfig))).toEqual(messageKnobs(loadMessageConfig({})));
+    expect(edgeKnobs(configInPod(manifests, "chat-edge", loadEdgeConfig))).toEqual(edgeKnobs(loadEdgeConfig({})));
+    expect(messageKnobs(configInPod(manifests, "chat-message", loadMessageConfig))).toEqual(messageKnobs(loadMessageConfig({})));
     expect(configMapData(manifests, "chat-edge")).toMatchObject({
       RPC_ATTEMPT_TIMEOUT_MS: "2000",
       RPC_RETRY_ATTEMPTS: "3",
@@ -183,10 +174,10 @@ describe("service Deployments with other values", () => {
         message: { config: { maxInFlight: 1000 } },
       },
     });
-    const edge = loaded(manifests, "chat-edge", loadEdgeConfig);
+    const edge = configInPod(manifests, "chat-edge", loadEdgeConfig);
     expect(edge.retry).toEqual({ attempts: 5, attemptTimeoutMs: 750, deadlineMs: 5000, backoffMs: 40 });
     expect([edge.maxHeaderBytes, edge.maxQueryParams, edge.maxInFlight]).toEqual([8192, 8, 500]);
-    expect(loaded(manifests, "chat-message", loadMessageConfig).maxInFlight).toBe(1000);
+    expect(configInPod(manifests, "chat-message", loadMessageConfig).maxInFlight).toBe(1000);
   });
 
   it.each([
@@ -197,7 +188,7 @@ describe("service Deployments with other values", () => {
   ])("trusts X-Forwarded-For hops %s", async (_name, edge, hops) => {
     const manifests = await render({ values: { edge } });
     expect(configMapData(manifests, "chat-edge").TRUSTED_PROXY_HOPS).toBe(hops);
-    expect(loaded(manifests, "chat-edge", loadEdgeConfig).rateLimit.trustedProxyHops).toBe(Number(hops));
+    expect(configInPod(manifests, "chat-edge", loadEdgeConfig).rateLimit.trustedProxyHops).toBe(Number(hops));
   });
 
   it("grows the grace period with the drain timeout and the preStop pause", async () => {
