@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { ChainableCommander, Redis } from "ioredis";
 import { chatKeys, memberKeys } from "../../services/message/src/store/redis/keys.js";
+import { memberScript } from "../../services/message/src/store/redis/redis-members.js";
 import { sendScriptArgs, sendScriptKeyCount, type SendSettings } from "../../services/message/src/store/redis/send-command.js";
 import type { AppendInput } from "../../services/message/src/store/store.js";
 import { keepEverything } from "../../services/message/src/store/retention.js";
@@ -13,7 +14,6 @@ const sendScript = readFileSync(
   "utf8",
 );
 
-const memberScript = (name: string) => readFileSync(new URL(`../../services/message/src/store/redis/commands/${name}.lua`, import.meta.url), "utf8");
 const memberRecordScript = memberScript("member-record");
 const memberReadScript = memberScript("member-read");
 

@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import type { Redis } from "ioredis";
 import { chatKeys, memberKeys } from "../../services/message/src/store/redis/keys.js";
+import { memberScript } from "../../services/message/src/store/redis/redis-members.js";
 
 /** A chat filled directly in Redis, with ids known so pulls can seek to any of them. */
 export interface FilledChat {
@@ -43,7 +43,7 @@ export async function fillChat(redis: Redis, rawChat: string, count: number): Pr
   return { chat, count, sendTime: (index) => firstUs + index * stepUs };
 }
 
-const memberRecordScript = readFileSync(new URL("../../services/message/src/store/redis/commands/member-record.lua", import.meta.url), "utf8");
+const memberRecordScript = memberScript("member-record");
 
 /**
  * Gives `member` `chats` chats of one message each, written as a send through the service

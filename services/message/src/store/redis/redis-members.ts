@@ -20,7 +20,13 @@ declare module "ioredis" {
   }
 }
 
-const script = (name: string) => readFileSync(new URL(`./commands/${name}.lua`, import.meta.url), "utf8");
+const commandFile = (name: string) => readFileSync(new URL(`./commands/${name}.lua`, import.meta.url), "utf8");
+const memberLogLibrary = commandFile("member-log");
+
+/** A member script as Redis runs it: the functions of member-log.lua, then the script. */
+export function memberScript(name: "member-record" | "member-read" | "member-list"): string {
+  return `${memberLogLibrary}\n${commandFile(name)}`;
+}
 
 export interface RedisMembersOptions {
   readonly log: MemberLogRetention;
@@ -64,9 +70,9 @@ export class RedisMembers implements MemberStore {
   constructor(redis: RedisClient, options: RedisMembersOptions) {
     this.#redis = redis;
     this.#options = options;
-    redis.defineCommand("memberRecord", { numberOfKeys: 4, lua: script("member-record") });
-    redis.defineCommand("memberRead", { numberOfKeys: 3, lua: script("member-read") });
-    redis.defineCommand("memberList", { numberOfKeys: 3, lua: script("member-list") });
+    redis.defineCommand("memberRecord", { numberOfKeys: 4, lua: memberScript("member-record") });
+    redis.defineCommand("memberRead", { numberOfKeys: 3, lua: memberScript("member-read") });
+    redis.defineCommand("memberList", { numberOfKeys: 3, lua: memberScript("member-list") });
     const { bounded } = options;
     this.log = {
       after: async (member, position, limit) => {

@@ -14,18 +14,14 @@
   Reply: { ties, rows }, each { chat id, activity, read cursor ("" for none), the other
   member's read cursor ("" for none), ... }: ties are
   the rows of exactly the cursor's activity (ascending), rows up to ARGV[3] below it.
+
+  Runs with member-log.lua in front of it (dropQuietChats come from there).
 ]]
 local chats, read, receipts = KEYS[1], KEYS[2], KEYS[3]
 local member = ARGV[5]
 local fromActivity, wanted, listSince = ARGV[1], tonumber(ARGV[3]), tonumber(ARGV[4])
 
-if listSince > 0 then
-  local quiet = redis.call('ZRANGE', chats, '-inf', '(' .. string.format('%.0f', listSince), 'BYSCORE', 'LIMIT', 0, 1000)
-  if #quiet > 0 then
-    redis.call('ZREM', chats, unpack(quiet))
-    redis.call('HDEL', read, unpack(quiet))
-  end
-end
+dropQuietChats(chats, read, listSince)
 
 local function withCursors(rows)
   local reply = {}

@@ -15,6 +15,8 @@
   ARGV[6] longest an event is kept, in milliseconds, 0 for no limit
 
   Reply: the cursor after the call (decimal string).
+
+  Runs with member-log.lua in front of it (logClock and trimLog come from there).
 ]]
 local cursors, events, wake = KEYS[1], KEYS[2], KEYS[3]
 local field, chat, reader, cursor = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -26,24 +28,9 @@ if current and tonumber(current) >= tonumber(cursor) then
 end
 redis.call('HSET', cursors, field, cursor)
 
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-local position = now
-local last = redis.call('XREVRANGE', events, '+', '-', 'COUNT', 1)[1]
-if last then
-  local lastTime = tonumber(string.match(last[1], '^(%d+)-'))
-  if lastTime >= position then
-    position = lastTime + 1
-  end
-end
+local now, position = logClock(events)
 local id = string.format('%.0f', position)
 redis.call('XADD', events, id .. '-0', 'e', 'r', 'c', chat, 's', reader, 't', '', 'p', cursor)
 redis.call('SPUBLISH', wake, id)
-if maxEvents > 0 then
-  redis.call('XTRIM', events, 'MAXLEN', maxEvents)
-end
-if maxAgeMs > 0 then
-  redis.call('XTRIM', events, 'MINID', string.format('%.0f', now - maxAgeMs * 1000) .. '-0')
-  redis.call('PEXPIRE', events, maxAgeMs)
-end
+trimLog(events, now, maxEvents, maxAgeMs)
 return cursor

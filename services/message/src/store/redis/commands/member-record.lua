@@ -23,6 +23,8 @@
 
   Reply: { 1, activity } when the list now holds the chat at or past the newest message,
   { 0, activity } when it held the chat elsewhere than ARGV[3] and nothing was written.
+
+  Runs with member-log.lua in front of it (logClock, trimLog and dropQuietChats come from there).
 ]]
 local chats, read, events, wake = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local member, chat, expected = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -38,16 +40,7 @@ if atTime ~= expected then
   return { 0, string.format('%.0f', atTime) }
 end
 
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-local position = now
-local last = redis.call('XREVRANGE', events, '+', '-', 'COUNT', 1)[1]
-if last then
-  local lastTime = tonumber(string.match(last[1], '^(%d+)-'))
-  if lastTime >= position then
-    position = lastTime + 1
-  end
-end
+local now, position = logClock(events)
 
 local ownNewest = nil
 for i = 7, #ARGV, 3 do
@@ -69,18 +62,6 @@ end
 redis.call('ZADD', chats, newest, chat)
 redis.call('SPUBLISH', wake, string.format('%.0f', position - 1))
 
-if maxEvents > 0 then
-  redis.call('XTRIM', events, 'MAXLEN', maxEvents)
-end
-if maxAgeMs > 0 then
-  redis.call('XTRIM', events, 'MINID', string.format('%.0f', now - maxAgeMs * 1000) .. '-0')
-  redis.call('PEXPIRE', events, maxAgeMs)
-end
-if listSince > 0 then
-  local quiet = redis.call('ZRANGE', chats, '-inf', '(' .. string.format('%.0f', listSince), 'BYSCORE', 'LIMIT', 0, 1000)
-  if #quiet > 0 then
-    redis.call('ZREM', chats, unpack(quiet))
-    redis.call('HDEL', read, unpack(quiet))
-  end
-end
+trimLog(events, now, maxEvents, maxAgeMs)
+dropQuietChats(chats, read, listSince)
 return { 1, newest }
