@@ -1,17 +1,14 @@
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import { encodeChatUser, type Message, type MessageService, type SubscribeResponse } from "@chat/proto";
-import { afterAll, describe, expect, it } from "vitest";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { encodeChatUser, type Message, type SubscribeResponse } from "@chat/proto";
+import { describe, expect, it } from "vitest";
 import { createRedisClient } from "@chat/runtime";
-import { inject } from "vitest";
-import type { MessageStore } from "../../services/message/src/store/store.js";
 import { chatKeys } from "../../services/message/src/store/redis/keys.js";
 import { systemClock } from "../../services/message/src/store/clock.js";
 import { waitFor } from "../harness/wait.js";
 import { uniqueChat, uniqueMember as uniqueId } from "../support/ids.js";
-import { engineNames, openEngine, serviceClient, type EngineOptions, type ServiceClientOptions } from "./engines.js";
-import { subscribe, type LiveStream } from "./live-stream.js";
-
-type Service = Client<typeof MessageService> & { close(): void };
+import { engineNames, redisTarget } from "./engines.js";
+import { subscribe } from "./live-stream.js";
+import { engineSuite } from "./suite.js";
 
 /** What a member stream's events say, in a form easy to compare. */
 function summarize(events: readonly SubscribeResponse[]): string[] {
@@ -23,27 +20,7 @@ function summarize(events: readonly SubscribeResponse[]): string[] {
 }
 
 describe.each(engineNames)("Conversations on the %s engine", (engine) => {
-  const opened: { store: MessageStore; client: Service }[] = [];
-  const streams: LiveStream[] = [];
-  async function open(engineOptions: EngineOptions = {}, clientOptions: ServiceClientOptions = {}) {
-    const store = openEngine(engine, engineOptions);
-    await waitFor(`the ${engine} engine to be ready`, () => store.check().then(() => true));
-    const client = serviceClient(store, clientOptions);
-    opened.push({ store, client });
-    return { store, client };
-  }
-  const watch = async (client: Service, request: Parameters<typeof subscribe>[1]) => {
-    const stream = await subscribe(client, request);
-    streams.push(stream);
-    return stream;
-  };
-  afterAll(async () => {
-    for (const stream of streams) stream.close();
-    for (const { client, store } of opened) {
-      client.close();
-      await store.close();
-    }
-  });
+  const { open, watch } = engineSuite(engine);
 
   it("lists a member's chats most recently active first, with the last message as pull returns it", async () => {
     const { client } = await open();
@@ -246,13 +223,11 @@ describe.each(engineNames)("Conversations on the %s engine", (engine) => {
       await client.send({ chat: ahead, sender: me, text: "ahead 0" });
       skew.us = 0n;
     } else {
-      const redis = createRedisClient(
-        engine === "redis"
-          ? { kind: "standalone", url: inject("redisUrl") }
-          : { kind: "cluster", nodes: inject("redisClusterNodes").split(",").map((seed) => ({ host: seed.split(":")[0]!, port: Number(seed.split(":")[1]) })) },
-        { username: undefined, password: undefined, tls: undefined },
-        { commandTimeoutMs: 5_000, connectTimeoutMs: 5_000, maxRetriesPerRequest: 1 },
-      );
+      const redis = createRedisClient(redisTarget(engine), { username: undefined, password: undefined, tls: undefined }, {
+        commandTimeoutMs: 5_000,
+        connectTimeoutMs: 5_000,
+        maxRetriesPerRequest: 1,
+      });
       await waitFor("a Redis connection", () => redis.ping().then(() => true));
       await redis.xadd(chatKeys(ahead).messages, `${systemClock() + hour}-0`, "s", me, "t", "ahead 0", "k", "");
       redis.disconnect();

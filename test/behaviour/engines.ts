@@ -22,7 +22,8 @@ export type EngineName = (typeof engineNames)[number];
 
 export const testLimits: ChatLimits = { ...defaultChatLimits, maxPullLimit: 50 };
 
-function redisTarget(engine: Exclude<EngineName, "memory">): RedisTarget {
+/** Where the harness's Redis (or Redis Cluster) for an engine listens. */
+export function redisTarget(engine: Exclude<EngineName, "memory">): RedisTarget {
   if (engine === "redis") return { kind: "standalone", url: inject("redisUrl") };
   const nodes = inject("redisClusterNodes")
     .split(",")

@@ -1,39 +1,17 @@
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
-import { encodeChatUser, ResetReason, type MessageService } from "@chat/proto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { MessageStore } from "../../services/message/src/store/store.js";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { encodeChatUser, ResetReason } from "@chat/proto";
+import { beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../harness/wait.js";
 import { uniqueChat } from "../support/ids.js";
-import { engineNames, openEngine, serviceClient, type EngineOptions, type ServiceClientOptions } from "./engines.js";
-import { subscribe, textsOf, type LiveStream } from "./live-stream.js";
-
-type Service = Client<typeof MessageService> & { close(): void };
+import { engineNames } from "./engines.js";
+import { subscribe, textsOf } from "./live-stream.js";
+import { engineSuite, type Service } from "./suite.js";
 
 describe.each(engineNames)("Subscribe on the %s engine", (engine) => {
-  const opened: { store: MessageStore; client: Service }[] = [];
-  const streams: LiveStream[] = [];
-  async function open(engineOptions: EngineOptions = {}, clientOptions: ServiceClientOptions = {}) {
-    const store = openEngine(engine, engineOptions);
-    await waitFor(`the ${engine} engine to be ready`, () => store.check().then(() => true));
-    const client = serviceClient(store, clientOptions);
-    opened.push({ store, client });
-    return { store, client };
-  }
-  const watch = async (client: Service, request: Parameters<typeof subscribe>[1]) => {
-    const stream = await subscribe(client, request);
-    streams.push(stream);
-    return stream;
-  };
+  const { open, watch } = engineSuite(engine);
   let client: Service;
   beforeAll(async () => {
     ({ client } = await open());
-  });
-  afterAll(async () => {
-    for (const stream of streams) stream.close();
-    for (const { client: each, store } of opened) {
-      each.close();
-      await store.close();
-    }
   });
 
   it("delivers the messages stored after it opened, in order, with canonical chat ids, each once", async () => {
