@@ -62,8 +62,6 @@ export interface MemberStore {
    * member's record of the reader's cursor moved. Answers the reader's cursor as recorded.
    */
   read(member: string, chatId: string, reader: string, cursor: bigint): Promise<bigint>;
-  /** The member's read cursor in a chat, 0n when none. */
-  readCursor(member: string, chatId: string): Promise<bigint>;
   /** A page of the member's chats, most recently active first, below `from` when given. */
   list(member: string, from: ListPosition | undefined, limit: number): Promise<ChatListPage>;
   /** The members' logs, as live feeds read them (named by member id). */

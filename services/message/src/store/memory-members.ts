@@ -94,10 +94,6 @@ export class MemoryMembers implements MemberStore {
     return cursor;
   }
 
-  async readCursor(member: string, chatId: string): Promise<bigint> {
-    return this.#members.get(member)?.read.get(chatId) ?? 0n;
-  }
-
   async list(member: string, from: ListPosition | undefined, limit: number): Promise<ChatListPage> {
     const record = this.#members.get(member);
     if (!record) return { chats: [], hasMore: false };

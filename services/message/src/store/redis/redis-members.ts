@@ -109,11 +109,6 @@ export class RedisMembers implements MemberStore {
     return BigInt(reply);
   }
 
-  async readCursor(member: string, chatId: string): Promise<bigint> {
-    const cursor = await this.#options.bounded(this.#redis.hget(memberKeys(member).read, chatId));
-    return BigInt(cursor ?? "0");
-  }
-
   async list(member: string, from: ListPosition | undefined, limit: number): Promise<ChatListPage> {
     const keys = memberKeys(member);
     const [ties, rows] = await this.#options.bounded(
