@@ -3,12 +3,14 @@ import type { MessageService } from "@chat/proto";
 import { authorizeMember, callingUser } from "../chat/access.js";
 import { unreadCap, validateMarkRead, type ChatLimits } from "../chat/rules.js";
 import { beforeDeadline } from "../deadline.js";
+import { otherMember } from "../store/members.js";
 import type { MessageStore } from "../store/store.js";
 
 /**
  * MarkRead: the cursor must be the send_time of one of the chat's retained messages, which
- * refuses cursors of other chats, in other units (seconds), or past the newest message. The member's cursor then moves forward (never back), and the other member's log
- * gets the receipt. Both writes repeat safely, so a failed call may simply be retried.
+ * refuses cursors of other chats, in other units (seconds), or past the newest message. The
+ * member's cursor then moves forward (never back), and the other member's log gets the
+ * receipt. Both writes repeat safely, so a failed call may simply be retried.
  */
 export function markReadMethod(
   store: MessageStore,
@@ -28,7 +30,7 @@ export function markReadMethod(
       );
     }
     const readCursor = await beforeDeadline(context.signal, store.members.read(member, chat.id, member, cursor));
-    const other = chat.members[0] === member ? chat.members[1] : chat.members[0];
+    const other = otherMember(chat.id, member);
     const [summary] = await beforeDeadline(
       context.signal,
       Promise.all([
