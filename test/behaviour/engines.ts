@@ -1,3 +1,4 @@
+import * as http from "node:http";
 import { createClient, createRouterTransport, type Client } from "@connectrpc/connect";
 import { MessageService } from "@chat/proto";
 import { pino } from "pino";
@@ -6,7 +7,9 @@ import { defaultChatLimits, type ChatLimits } from "../../services/message/src/c
 import { errorInterceptor } from "../../services/message/src/errors.js";
 import routes from "../../services/message/src/routes.js";
 import { MemoryStore } from "../../services/message/src/store/memory-store.js";
-import { createRedisClient, limitRepeats, type RedisTarget } from "@chat/runtime";
+import { createRedisClient, limitRepeats, listen, type RedisTarget } from "@chat/runtime";
+import { connectAdapter } from "../../services/message/src/http/connect-adapter.js";
+import { createNodeHttp1Transport } from "../../services/edge/src/rpc/http1-transport.js";
 import { RedisStore } from "../../services/message/src/store/redis/redis-store.js";
 import { RedisNotifier } from "../../services/message/src/store/redis/redis-notifier.js";
 import { LiveHub } from "../../services/message/src/live/live-hub.js";
@@ -49,30 +52,59 @@ export function openEngine(engine: EngineName, options: EngineOptions = {}): Mes
   return new RedisStore(client, { ...options, notifier, memberNotifier });
 }
 
+/** A client of the message service, and how to close it and what it serves. */
+export type Service = Client<typeof MessageService> & { close(): void };
+
 export interface ServiceClientOptions {
   readonly requireUser?: boolean;
   /** Subscription settings; small defaults suit tests. */
   readonly subscribe?: Partial<SubscribeOptions & { checkIntervalMs: number }>;
+  /**
+   * "in-process" calls the routes through Connect's router transport instead of a socket:
+   * for tests of a reader that does not read, which sockets' buffers would hide.
+   */
+  readonly over?: "http" | "in-process";
 }
 
 /**
- * An in-process MessageService client over the real routes and the given store, with a
- * hub of chat feeds of its own (as one replica has), closed with close().
+ * A MessageService client over the real hop and the given store: the service's Connect
+ * adapter and routes on a loopback HTTP server in this process, with a hub of chat feeds of
+ * its own (as one replica has), called through the edge's own HTTP/1.1 Connect transport.
+ * Closed with close().
  */
-export function serviceClient(store: MessageStore, options: ServiceClientOptions = {}): Client<typeof MessageService> & { close(): void } {
+export async function serviceClient(store: MessageStore, options: ServiceClientOptions = {}): Promise<Service> {
   const interceptors = [errorInterceptor(limitRepeats(pino({ level: "silent" }), { intervalMs: 0 }))];
   const subscribe = { queueLimit: 1_000, heartbeatMs: 15_000, checkIntervalMs: 1_000, ...options.subscribe };
   const feedOptions = { readBatch: 500, checkIntervalMs: subscribe.checkIntervalMs, lingerMs: 1_000, onError: () => {} };
   const hub = new LiveHub(store, feedOptions);
   const members = new LiveHub(store.members.log, feedOptions);
   const live = { hub, members, options: subscribe };
-  const transport = createRouterTransport(routes({ store, limits: testLimits, requireUser: options.requireUser, live }, interceptors), {
-    router: { interceptors },
-  });
-  return Object.assign(createClient(MessageService, transport), {
+  const serve = routes({ store, limits: testLimits, requireUser: options.requireUser, live }, interceptors);
+  const closeHubs = () => {
+    hub.close();
+    members.close();
+  };
+  if (options.over === "in-process") {
+    const transport = createRouterTransport(serve, { router: { interceptors } });
+    return Object.assign(createClient(MessageService, transport), { close: closeHubs });
+  }
+  const server = http.createServer(
+    connectAdapter({
+      routes: serve,
+      interceptors,
+      readMaxBytes: 1024 * 1024,
+      fallback: (_request, response) => response.writeHead(404).end(),
+      onError: () => {},
+    }),
+  );
+  const url = await listen(server, 0, "127.0.0.1");
+  const agent = new http.Agent({ keepAlive: true });
+  return Object.assign(createClient(MessageService, createNodeHttp1Transport({ baseUrl: url, agent, interceptors: [] })), {
     close: () => {
-      hub.close();
-      members.close();
+      closeHubs();
+      agent.destroy();
+      server.closeAllConnections();
+      server.close();
     },
   });
 }

@@ -40,9 +40,12 @@ describe.each(engineNames)("message service on the %s engine", (engine) => {
   beforeAll(async () => {
     store = openEngine(engine);
     await waitFor(`the ${engine} engine to be ready`, () => store.check().then(() => true));
-    client = serviceClient(store);
+    client = await serviceClient(store);
   });
-  afterAll(() => store.close());
+  afterAll(async () => {
+    client.close();
+    await store.close();
+  });
 
   it("stores a message and answers it with the canonical chat and a current send_time", async () => {
     const { a, b } = uniqueChat();
@@ -264,7 +267,7 @@ describe.each(engineNames)("message service on the %s engine", (engine) => {
     });
 
     it("checks each item's user when users are required", async () => {
-      const guarded = serviceClient(store, { requireUser: true });
+      const guarded = await serviceClient(store, { requireUser: true });
       const { chat, a, b } = uniqueChat();
       const { results } = await guarded.sendBatch({
         items: [
@@ -273,6 +276,7 @@ describe.each(engineNames)("message service on the %s engine", (engine) => {
           { request: { chat, sender: a, text: "anonymous" } },
         ],
       });
+      guarded.close();
       expect(results.map(outcome)).toEqual([{ text: "mine" }, { code: Code.PermissionDenied }, { code: Code.Unauthenticated }]);
       expect(texts((await client.pull({ chat })).messages)).toEqual(["mine"]);
     });

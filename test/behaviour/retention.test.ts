@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MessageStore } from "../../services/message/src/store/store.js";
 import { waitFor } from "../harness/wait.js";
 import { uniqueChat } from "../support/ids.js";
-import { engineNames, openEngine, serviceClient, type EngineOptions } from "./engines.js";
+import { engineNames, openEngine, serviceClient, type EngineOptions, type Service } from "./engines.js";
 
 type MessageClient = Client<typeof MessageService>;
 
@@ -37,17 +37,23 @@ function strictlyOrdered(values: readonly bigint[], reverse = false): boolean {
 
 describe.each(engineNames)("retention, retry keys and history_start on the %s engine", (engine) => {
   const stores: MessageStore[] = [];
+  const clients: Service[] = [];
   async function open(options: EngineOptions = {}): Promise<MessageClient> {
     const store = openEngine(engine, options);
     stores.push(store);
     await waitFor(`the ${engine} engine to be ready`, () => store.check().then(() => true));
-    return serviceClient(store);
+    const client = await serviceClient(store);
+    clients.push(client);
+    return client;
   }
   let plain: MessageClient;
   beforeAll(async () => {
     plain = await open();
   });
-  afterAll(() => Promise.all(stores.map((store) => store.close())));
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    await Promise.all(stores.map((store) => store.close()));
+  });
 
   describe("history_start", () => {
     it("is 0 for a chat without messages, and the oldest message's send_time otherwise, in every direction", async () => {

@@ -69,7 +69,7 @@ describe.each(engineNames)("Subscribe under races on the %s engine", (engine) =>
   afterAll(() => Promise.all(stores.map((store) => store.close())));
 
   it("misses nothing when sends fall between subscribing, reading the backlog and going live", async () => {
-    const client = serviceClient(withPauses(await open(), 30));
+    const client = await serviceClient(withPauses(await open(), 30));
     try {
       for (let round = 0; round < 5; round++) {
         const { chat, a, b } = uniqueChat();
@@ -102,7 +102,7 @@ describe.each(engineNames)("Subscribe under races on the %s engine", (engine) =>
       ...withPauses(store, 0),
       notifier: { watch: async () => () => {}, onMissedWakeUps: () => () => {} },
     };
-    const client = serviceClient(deaf, { subscribe: { checkIntervalMs: 300 } });
+    const client = await serviceClient(deaf, { subscribe: { checkIntervalMs: 300 } });
     try {
       const { chat, a } = uniqueChat();
       const stream = await subscribe(client, { chats: [{ chat }] });
@@ -119,7 +119,7 @@ describe.each(engineNames)("Subscribe under races on the %s engine", (engine) =>
   });
 
   it("property: random sends into a few chats while the client drops and resumes its stream: every message once, in order per chat", async () => {
-    const client = serviceClient(await open());
+    const client = await serviceClient(await open());
     const step = fc.oneof(
       fc.record({ kind: fc.constant("send" as const), chat: fc.nat(2), count: fc.integer({ min: 1, max: 4 }) }),
       fc.record({ kind: fc.constant("drop" as const), afterMs: fc.integer({ min: 0, max: 20 }) }),

@@ -1,12 +1,10 @@
-import type { Client } from "@connectrpc/connect";
-import type { MessageService } from "@chat/proto";
 import { afterAll } from "vitest";
 import type { MessageStore } from "../../services/message/src/store/store.js";
 import { waitFor } from "../harness/wait.js";
-import { openEngine, serviceClient, type EngineName, type EngineOptions, type ServiceClientOptions } from "./engines.js";
+import { openEngine, serviceClient, type EngineName, type EngineOptions, type Service, type ServiceClientOptions } from "./engines.js";
 import { subscribe, type LiveStream } from "./live-stream.js";
 
-export type Service = Client<typeof MessageService> & { close(): void };
+export type { Service };
 
 /**
  * What one describe block of the behaviour suite opens against an engine (stores, their
@@ -27,7 +25,7 @@ export function engineSuite(engine: EngineName) {
     async open(engineOptions: EngineOptions = {}, clientOptions: ServiceClientOptions = {}) {
       const store = openEngine(engine, engineOptions);
       await waitFor(`the ${engine} engine to be ready`, () => store.check().then(() => true));
-      const client = serviceClient(store, clientOptions);
+      const client = await serviceClient(store, clientOptions);
       opened.push({ store, client });
       return { store, client };
     },

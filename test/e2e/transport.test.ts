@@ -18,7 +18,7 @@ describe("the message service port", () => {
 
   it.each([
     ["Connect over HTTP/1.1 (JSON)", () => createConnectTransport({ baseUrl: service.url, httpVersion: "1.1" })],
-    ["Connect over HTTP/1.1 (binary, the edge's lean path)", () => createConnectTransport({ baseUrl: service.url, httpVersion: "1.1", useBinaryFormat: true })],
+    ["Connect over HTTP/1.1 (binary, as the edge calls it)", () => createConnectTransport({ baseUrl: service.url, httpVersion: "1.1", useBinaryFormat: true })],
     ["Connect over h2c", () => createConnectTransport({ baseUrl: service.url, httpVersion: "2" })],
     ["gRPC over h2c", () => createGrpcTransport({ baseUrl: service.url })],
     ["gRPC-Web over HTTP/1.1", () => createGrpcWebTransport({ baseUrl: service.url, httpVersion: "1.1" })],
@@ -30,7 +30,7 @@ describe("the message service port", () => {
     expect(page.messages).toEqual([message]);
   });
 
-  it("answers errors over the lean path as Connect errors, and refuses an undecodable body", async () => {
+  it("answers errors in binary Connect calls as Connect errors, and refuses an undecodable body", async () => {
     const client = createClient(MessageService, createConnectTransport({ baseUrl: service.url, httpVersion: "1.1", useBinaryFormat: true }));
     const error = await client.send({ chat: "a:b", sender: "c", text: "x" }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: Code.InvalidArgument, rawMessage: 'sender "c" is not a member of chat "a:b"' });
@@ -44,7 +44,7 @@ describe("the message service port", () => {
     expect(service.process.exitCode).toBeNull();
   });
 
-  it("serves SendBatch over the lean path, with or without a deadline, listening on the call's signal without warnings", async () => {
+  it("serves SendBatch in binary Connect calls, with or without a deadline, listening on the call's signal without warnings", async () => {
     const client = createClient(MessageService, createConnectTransport({ baseUrl: service.url, httpVersion: "1.1", useBinaryFormat: true }));
     const { chat, a } = uniqueChat();
     const items = Array.from({ length: 64 }, (_, i) => ({ request: { chat, sender: a, text: `b${i}` } }));

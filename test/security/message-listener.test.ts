@@ -159,7 +159,7 @@ describe("shutdown", () => {
 
 describe("a request message over the 1 MiB limit", () => {
   const transports: [string, () => Transport][] = [
-    ["Connect, binary, over HTTP/1.1 (the lean path)", () => createConnectTransport({ baseUrl: service.url, httpVersion: "1.1", useBinaryFormat: true })],
+    ["Connect, binary, over HTTP/1.1 (as the edge calls it)", () => createConnectTransport({ baseUrl: service.url, httpVersion: "1.1", useBinaryFormat: true })],
     ["Connect, JSON, over HTTP/1.1", () => createConnectTransport({ baseUrl: service.url, httpVersion: "1.1" })],
     ["gRPC-Web over HTTP/1.1", () => createGrpcWebTransport({ baseUrl: service.url, httpVersion: "1.1" })],
     ["Connect over h2c", () => createConnectTransport({ baseUrl: service.url, httpVersion: "2", useBinaryFormat: true })],
@@ -176,14 +176,14 @@ describe("a request message over the 1 MiB limit", () => {
     expect(message?.text).toBe("small");
   });
 
-  it("answers HTTP 429 resource_exhausted, the Connect protocol's status for it, on the lean path", async () => {
+  it("answers HTTP 429 resource_exhausted, the Connect protocol's status for it, in binary Connect calls too", async () => {
     const reply = await fetch(`${service.url}/chat.v1.MessageService/Send`, {
       method: "POST",
       headers: { "content-type": "application/proto" },
       body: new Uint8Array(2 * 1024 * 1024),
     });
     expect(reply.status).toBe(429);
-    expect(await reply.json()).toEqual({ code: "resource_exhausted", message: "message larger than 1048576 bytes" });
+    expect(await reply.json()).toEqual({ code: "resource_exhausted", message: "message size 2097152 is larger than configured readMaxBytes 1048576" });
     expect(service.process.exitCode).toBeNull();
   });
 });

@@ -32,7 +32,7 @@ function h2(baseUrl: string) {
 
 const transports: [string, (baseUrl: string) => Transport][] = [
   ["Connect JSON over HTTP/1.1", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1" })],
-  ["Connect binary over HTTP/1.1 (the service's lean path)", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: true })],
+  ["Connect binary over HTTP/1.1 (as the edge calls it)", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: true })],
   ["Connect binary over h2c", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true, sessionManager: h2(baseUrl) })],
   ["gRPC over h2c", (baseUrl) => createGrpcTransport({ baseUrl, sessionManager: h2(baseUrl) })],
   ["gRPC-Web over HTTP/1.1", (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: "1.1" })],

@@ -3,13 +3,6 @@ export { createLogger, type LogFormat, type LogLevel, type Logger } from "./logg
 export { limitRepeats, type RepeatLimitedLog } from "./repeat-limited-log.js";
 export { createMetricsRegistry, startMetricsServer } from "./metrics.js";
 export { httpStatusOfCode, rpcCodeName } from "./rpc-codes.js";
-export {
-  CallHeaders,
-  connectErrorFromResponse,
-  intercept,
-  unaryRequest,
-  type UnaryCall,
-} from "./unary-calls.js";
 export { tracingClientInterceptor, tracingServerInterceptor } from "./rpc-tracing.js";
 export { onStreamEnd } from "./stream-responses.js";
 export { runService, type Running } from "./lifecycle.js";

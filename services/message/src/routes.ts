@@ -1,5 +1,14 @@
 import { setMaxListeners } from "node:events";
-import { Code, ConnectError, type ConnectRouter, type HandlerContext, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  createHandlerContext,
+  type ConnectRouter,
+  type HandlerContext,
+  type Interceptor,
+  type ServiceImpl,
+} from "@connectrpc/connect";
+import { invokeUnaryImplementation } from "@connectrpc/connect/protocol";
 import {
   MessageSchema,
   MessageService,
@@ -10,7 +19,6 @@ import {
   type SendBatchResultSchema,
 } from "@chat/proto";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { CallHeaders, intercept, unaryRequest } from "@chat/runtime";
 import { beforeDeadline } from "./deadline.js";
 import { authorizePull, authorizeSend, callingUser } from "./chat/access.js";
 import { validatePull, validateSend, type ChatLimits } from "./chat/rules.js";
@@ -50,19 +58,28 @@ type SendImpl = ServiceImpl<typeof MessageService>["send"];
 
 /**
  * SendBatch from Send: every item goes through `interceptors` and `send` as a Send call of
- * its own would (its own span, log line, metrics, error mapping and in-flight slot), all at
- * once, so Redis reads their scripts together; each item's error becomes its result.
+ * its own would (Connect's own invocation, with a handler context of its own: its span, log
+ * line, metrics, error mapping and in-flight slot), all at once, so Redis reads their scripts
+ * together; each item's error becomes its result. Items share the batch call's deadline and
+ * signal: a cancelled batch cancels them all.
  */
 function sendBatchOf(send: SendImpl, interceptors: readonly Interceptor[]): ServiceImpl<typeof MessageService>["sendBatch"] {
-  const sendCall = intercept(interceptors, async (call) => {
-    const context = { signal: call.signal, requestHeader: call.header } as unknown as HandlerContext;
-    return { message: await send(call.message as never, context) } as never;
-  });
-  const sendItem = async (item: SendBatchItem, signal: AbortSignal): Promise<MessageInitShape<typeof SendBatchResultSchema>> => {
+  const method = MessageService.method.send;
+  const spec = { kind: "unary" as const, method, impl: send };
+  const sendItem = async (item: SendBatchItem, batch: HandlerContext): Promise<MessageInitShape<typeof SendBatchResultSchema>> => {
+    const context = createHandlerContext({
+      service: MessageService,
+      method,
+      protocolName: batch.protocolName,
+      requestMethod: batch.requestMethod,
+      url: new URL(`/${MessageService.typeName}/${method.name}`, batch.url).toString(),
+      timeoutMs: batch.timeoutMs(),
+      requestSignal: batch.signal,
+      requestHeader: sendBatchItemHeaders(item),
+    });
     try {
-      const call = unaryRequest(MessageService, MessageService.method.send, item.request ?? create(SendRequestSchema), new CallHeaders(sendBatchItemHeaders(item)), signal);
-      const { message } = (await sendCall(call)).message as unknown as { message: Message };
-      return { result: { case: "message", value: message } };
+      const { message } = await invokeUnaryImplementation(spec, context, item.request ?? create(SendRequestSchema), [...interceptors]);
+      return { result: { case: "message", value: message ?? create(MessageSchema) } };
     } catch (error) {
       const { code, rawMessage } = ConnectError.from(error);
       return { result: { case: "error", value: { code, message: rawMessage } } };
@@ -74,7 +91,7 @@ function sendBatchOf(send: SendImpl, interceptors: readonly Interceptor[]): Serv
     }
     // Every item listens for the call's deadline on its signal: one listener each, not a leak.
     setMaxListeners(request.items.length + 10, context.signal);
-    return { results: await Promise.all(request.items.map((item) => sendItem(item, context.signal))) };
+    return { results: await Promise.all(request.items.map((item) => sendItem(item, context))) };
   };
 }
 

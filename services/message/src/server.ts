@@ -15,12 +15,11 @@ import type { MessageServiceConfig } from "./config.js";
 import { authenticateCallers, createCallerAuthenticator } from "./auth/caller-auth.js";
 import { errorInterceptor } from "./errors.js";
 import { connectAdapter } from "./http/connect-adapter.js";
-import { connectUnaryFastPath } from "./http/connect-unary-handler.js";
 import { createDualProtocolServer } from "./http/dual-protocol.js";
 import { healthHandler, type HealthState } from "./http/health.js";
 import { limitInFlight } from "./limit-in-flight.js";
 import { observeRpcs } from "./observe-rpcs.js";
-import routes, { messageService } from "./routes.js";
+import routes from "./routes.js";
 import { openStore } from "./storage.js";
 import { LiveHub } from "./live/live-hub.js";
 import { observeLive } from "./live/observe-live.js";
@@ -66,19 +65,12 @@ export async function start(
     fallback: healthHandler(store, health),
     onError: (error, procedure) => errorLog.log("error", `${procedure} handler`, { err: error, procedure }, "rpc handler failed"),
   });
-  const handler = connectUnaryFastPath(
-    MessageService,
-    messageService(deps, interceptors) as never,
-    callInterceptors,
-    { readMaxBytes: maxRequestBytes },
-    adapter,
-  );
   const server = createDualProtocolServer(
     (request, response) => {
       // While draining, tell HTTP/1.1 callers not to reuse the connection after this answer,
       // so their next call opens one to a replica that is staying.
       if (health.draining && request.httpVersionMajor === 1) response.setHeader("connection", "close");
-      handler(request, response);
+      adapter(request, response);
     },
     // Idle connections outlive the edge's idle timeouts (65 s by default), so the edge closes them first.
     config.listener,

@@ -1,10 +1,12 @@
 import Router from "@koa/router";
 import type { ChatSummary, Message } from "@chat/proto";
 import { chatUserHeader, encodeChatUser } from "@chat/proto";
+import type { CallOptions } from "@connectrpc/connect";
 import type { Context } from "koa";
 import type { ApiAction, Middleware } from "../guard.js";
 import type { MessageClient } from "../rpc/rpc-client.js";
-import { withRetries, type RetryPolicy } from "../rpc/retry.js";
+import { withRetries, type Attempt, type RetryPolicy } from "../rpc/retry.js";
+import { hangUpSignal } from "./hang-up.js";
 import { ApiError } from "./api-error.js";
 import { clientKey, keyConflict, newRetryKey } from "./idempotency-key.js";
 import { inFlightLimit } from "./limit-in-flight.js";
@@ -80,6 +82,15 @@ export function apiRoutes(deps: ApiDeps): Router {
   // Only sends, pulls, chat lists and read marks take a slot: probes and /ping never wait
   // for one, so a flood of slow clients cannot fail them.
   const inFlight = inFlightLimit(deps.maxInFlight);
+  /**
+   * One call to the message service for this request, in an in-flight slot, retried by the
+   * policy, carrying the request's user and cancelled when its client hangs up.
+   */
+  const call = <T>(ctx: Context, attempt: (options: CallOptions, attempt: Attempt) => Promise<T>): Promise<T> => {
+    const headers = userHeaders(ctx);
+    const signal = hangUpSignal(ctx);
+    return inFlight.run(() => withRetries(deps.retry, signal, (each) => attempt({ timeoutMs: each.timeoutMs, headers, signal }, each)));
+  };
 
   router.get("/ping", (ctx) => {
     ctx.body = { message: "pong" };
@@ -90,15 +101,10 @@ export function apiRoutes(deps: ApiDeps): Router {
     const client = clientKey(ctx.get("idempotency-key"), input.client_message_id);
     const retryKey = client === undefined && retries ? newRetryKey() : undefined;
     const request = { chat: input.chat, text: input.text, sender: input.sender, clientMessageId: client?.key ?? "" };
-    const headers = userHeaders(ctx);
-    const { message } = await inFlight
-      .run(() =>
-        withRetries(deps.retry, ({ timeoutMs, sinceFirstMs }) => {
-          const attempt = retryKey === undefined ? request : { ...request, retryKey: { key: retryKey, sinceFirstAttemptMs: BigInt(sinceFirstMs) } };
-          return deps.messages.send(attempt, { timeoutMs, headers });
-        }),
-      )
-      .catch((error: unknown) => {
+    const { message } = await call(ctx, (options, { sinceFirstMs }) => {
+      const attempt = retryKey === undefined ? request : { ...request, retryKey: { key: retryKey, sinceFirstAttemptMs: BigInt(sinceFirstMs) } };
+      return deps.messages.send(attempt, options);
+    }).catch((error: unknown) => {
         throw keyConflict(client, error);
       });
     ctx.body = { status: "success", message: toJson(message) };
@@ -106,8 +112,7 @@ export function apiRoutes(deps: ApiDeps): Router {
 
   router.get("/api/pull", ...guard("pull"), async (ctx) => {
     const input = parsePull(await readFields(ctx, pullFields, deps.maxBodyBytes));
-    const headers = userHeaders(ctx);
-    const page = await inFlight.run(() => withRetries(deps.retry, ({ timeoutMs }) => deps.messages.pull(input, { timeoutMs, headers })));
+    const page = await call(ctx, (options) => deps.messages.pull(input, options));
     ctx.body = {
       messages: page.messages.map(toJson),
       has_more: page.hasMore,
@@ -119,8 +124,7 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.get("/api/chats", ...guard("list"), async (ctx) => {
     const input = parseListChats(await readFields(ctx, listChatsFields, deps.maxBodyBytes));
     const request = { member: memberOf(ctx, input.member), limit: input.limit, cursor: input.cursor };
-    const headers = userHeaders(ctx);
-    const page = await inFlight.run(() => withRetries(deps.retry, ({ timeoutMs }) => deps.messages.listChats(request, { timeoutMs, headers })));
+    const page = await call(ctx, (options) => deps.messages.listChats(request, options));
     ctx.body = {
       chats: page.chats.map(summaryJson),
       has_more: page.hasMore,
@@ -132,9 +136,8 @@ export function apiRoutes(deps: ApiDeps): Router {
   router.post("/api/read", ...guard("read"), async (ctx) => {
     const input = parseMarkRead(await readFields(ctx, markReadFields, deps.maxBodyBytes));
     const request = { chat: input.chat, member: memberOf(ctx, input.member), cursor: input.cursor };
-    const headers = userHeaders(ctx);
     // Safe to retry: a read cursor only moves forward, so a repeated mark changes nothing.
-    const read = await inFlight.run(() => withRetries(deps.retry, ({ timeoutMs }) => deps.messages.markRead(request, { timeoutMs, headers })));
+    const read = await call(ctx, (options) => deps.messages.markRead(request, options));
     ctx.body = { read_cursor: Number(read.readCursor), unread: read.unread, unread_capped: read.unreadCapped };
   });
 

@@ -1,15 +1,13 @@
 import * as http from "node:http";
 import type { Duplex } from "node:stream";
-import { createClient } from "@connectrpc/connect";
+import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import type { Interceptor } from "@connectrpc/connect";
 import { MessageService } from "@chat/proto";
 import { tracingClientInterceptor } from "@chat/runtime";
-import { ConnectUnaryClient } from "./connect-unary-client.js";
+import { createNodeHttp1Transport } from "./http1-transport.js";
 import { SendBatcher } from "./send-batcher.js";
 import { connectionErrorsAsUnavailable } from "./transport-errors.js";
-import type { MessageClient, RpcClient } from "./rpc-client.js";
-
+import type { MessageClient } from "./rpc-client.js";
 
 /**
  * Keep-alive agent whose connections retire after a maximum age. Over HTTP/1.1 every
@@ -32,7 +30,8 @@ class RetiringAgent extends http.Agent {
     this.#firstUse.set(socket, firstUse);
     if (now - firstUse > this.#maxAgeMs) return false;
     // @types/node says void; Node returns whether the socket stays in the pool.
-    return (super.keepSocketAlive(socket) as unknown as boolean) !== false;
+    const kept: unknown = super.keepSocketAlive(socket);
+    return kept !== false;
   }
 }
 
@@ -52,13 +51,14 @@ interface OpenClient {
   close(): void;
 }
 
-/** Clients over one connection pool: one per set of interceptors. */
-interface Transport {
-  client(interceptors: readonly Interceptor[]): RpcClient;
+/** Connect transports over one connection pool: one per set of interceptors. */
+interface Connections {
+  transport(interceptors: readonly Interceptor[]): Transport;
   close(): void;
 }
 
-function http1Transport(options: MessageClientOptions): Transport {
+/** Connect's own Connect-protocol transport over HTTP/1.1 keep-alive connections (see nodeHttp1Client). */
+function http1Connections(options: MessageClientOptions): Connections {
   const agent = new RetiringAgent(
     {
       keepAlive: true,
@@ -71,25 +71,23 @@ function http1Transport(options: MessageClientOptions): Transport {
     options.connectionMaxAgeMs,
   );
   return {
-    client: (interceptors) => new ConnectUnaryClient(options.baseUrl, agent, interceptors),
+    transport: (interceptors) => createNodeHttp1Transport({ baseUrl: options.baseUrl, agent, interceptors }),
     close: () => agent.destroy(),
   };
 }
 
-function http2Transport(options: MessageClientOptions): Transport {
+/** connect-node's transport over one multiplexed HTTP/2 connection. */
+function http2Connections(options: MessageClientOptions): Connections {
   const sessionManager = new Http2SessionManager(options.baseUrl, { idleConnectionTimeoutMs: 30_000 });
   return {
-    client: (interceptors) =>
-      createClient(
-        MessageService,
-        createConnectTransport({
-          baseUrl: options.baseUrl,
-          httpVersion: "2",
-          useBinaryFormat: true,
-          sessionManager,
-          interceptors: [...interceptors, connectionErrorsAsUnavailable()],
-        }),
-      ),
+    transport: (interceptors) =>
+      createConnectTransport({
+        baseUrl: options.baseUrl,
+        httpVersion: "2",
+        useBinaryFormat: true,
+        sessionManager,
+        interceptors: [...interceptors, connectionErrorsAsUnavailable()],
+      }),
     close: () => sessionManager.abort(),
   };
 }
@@ -98,27 +96,28 @@ function http2Transport(options: MessageClientOptions): Transport {
 const sendBatchMaxBytes = 512 * 1024;
 
 /**
- * A client for the message service (Connect protocol, binary protobuf) that carries trace
- * context. Sends go in SendBatch calls unless `sendBatchMax` is 1 (see SendBatcher); each
- * still gets its own client span.
+ * A Connect client of the message service (Connect protocol, binary protobuf) whose calls
+ * carry trace context. Sends go in SendBatch calls unless `sendBatchMax` is 1 (see
+ * SendBatcher); each still gets its own client span.
  */
 export function createMessageClient(options: MessageClientOptions): OpenClient {
-  const transport = options.httpVersion === "2" ? http2Transport(options) : http1Transport(options);
+  const connections = options.httpVersion === "2" ? http2Connections(options) : http1Connections(options);
   const calls = options.callInterceptors ?? [];
-  const traced = transport.client([tracingClientInterceptor(), ...calls]);
-  if (options.sendBatchMax <= 1) return { client: traced, close: () => transport.close() };
+  const traced: Client<typeof MessageService> = createClient(MessageService, connections.transport([tracingClientInterceptor(), ...calls]));
+  if (options.sendBatchMax <= 1) return { client: traced, close: () => connections.close() };
   // The batcher traces each send itself; the batch call carries no trace of its own.
-  const batcher = new SendBatcher(transport.client(calls), [tracingClientInterceptor()], {
+  const batcher = new SendBatcher(createClient(MessageService, connections.transport(calls)), [tracingClientInterceptor()], {
     maxItems: options.sendBatchMax,
     maxBytes: sendBatchMaxBytes,
+    baseUrl: options.baseUrl,
   });
   return {
     client: {
       send: (request, callOptions) => batcher.send(request, callOptions),
-      pull: (request, callOptions) => traced.pull(request, callOptions),
-      listChats: (request, callOptions) => traced.listChats(request, callOptions),
-      markRead: (request, callOptions) => traced.markRead(request, callOptions),
+      pull: traced.pull,
+      listChats: traced.listChats,
+      markRead: traced.markRead,
     },
-    close: () => transport.close(),
+    close: () => connections.close(),
   };
 }

@@ -3,7 +3,7 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 // Socket-level failures: the call may never have reached a server, or its response was lost
 // with the connection (a replica crashed or restarted). connect-node reports some of them as
 // Internal; they are the service being unavailable, which is safe to retry.
-const connectionErrors = new Set([
+export const connectionErrors: ReadonlySet<string> = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
   "EPIPE",

@@ -1,5 +1,6 @@
 import { Code, ConnectError, createConnectRouter, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
-import type { UniversalServerRequest } from "@connectrpc/connect/protocol";
+import { createAsyncIterable, readAllBytes, type UniversalServerRequest, type UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { codeToHttpStatus, errorFromJsonBytes, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import {
   compressionBrotli,
   compressionGzip,
@@ -40,10 +41,32 @@ function replyNoAuthority(response: Response): void {
 }
 
 /**
+ * Connect's handlers answer a binary request body that does not decode as Internal ("parse
+ * binary: ..."), a server fault; it is the caller's mistake, answered here as
+ * invalid_argument (400) with Connect's message, as connect-go does. Other answers pass as
+ * they are.
+ */
+async function undecodableAsInvalidArgument(answer: UniversalServerResponse): Promise<UniversalServerResponse> {
+  if (answer.status !== codeToHttpStatus(Code.Internal) || answer.body === undefined) return answer;
+  const body = await readAllBytes(answer.body, maxErrorBytes);
+  const error = errorFromJsonBytes(body, undefined, new ConnectError("internal error", Code.Internal));
+  if (error.code !== Code.Internal || !error.rawMessage.startsWith("parse binary:")) return { ...answer, body: createAsyncIterable([body]) };
+  const refusal = errorToJsonBytes(new ConnectError(`cannot decode the request: ${error.rawMessage}`, Code.InvalidArgument), {});
+  const header = new Headers(answer.header);
+  header.set("content-length", String(refusal.byteLength));
+  return { status: codeToHttpStatus(Code.InvalidArgument), header, body: createAsyncIterable([refusal]), trailer: answer.trailer };
+}
+
+// An error answer is a short JSON object.
+const maxErrorBytes = 64 * 1024;
+
+/**
  * connect-node's adapter (connectNodeAdapter), built from the same public pieces: one
  * ConnectRouter, its universal handlers, connect-node's request and response conversion. Only
  * the reading of HTTP/1.1 bodies differs, so that an oversized message is answered
- * resource_exhausted in every protocol instead of cutting the connection.
+ * resource_exhausted in every protocol instead of cutting the connection, and a body that
+ * does not decode is the caller's error (see undecodableAsInvalidArgument). Every call, in
+ * every protocol, goes through this one router registration.
  */
 export function connectAdapter(options: ConnectAdapterOptions): RequestHandler {
   const router = createConnectRouter({
@@ -67,6 +90,7 @@ export function connectAdapter(options: ConnectAdapterOptions): RequestHandler {
     }
     discardUnreadBody(request, response);
     handler({ ...universal, body: http1Body(request) ?? universal.body })
+      .then(undecodableAsInvalidArgument)
       .then((answer) => universalResponseToNodeResponse(answer, response))
       .catch((reason: unknown) => {
         if (ConnectError.from(reason).code !== Code.Aborted) options.onError(reason, handler.method.name);
