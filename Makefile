@@ -19,16 +19,36 @@ DEV_AUTH_ENV = AUTH_MODE=jwt AUTH_JWT_SECRET_FILE=$(DEV_JWT_SECRET) AUTH_ISSUER=
 SERVICE_AUTH_DEV_KEY := .tmp/service-auth-dev-key
 SERVICE_AUTH_DEV_ENV = SERVICE_AUTH_KEYS_FILE=$(SERVICE_AUTH_DEV_KEY) SERVICE_AUTH_KEY_FILE=$(SERVICE_AUTH_DEV_KEY)
 
-.PHONY: help install build run run-auth token docs test test-only screenshots generate check-generated lint-proto
+.PHONY: help node node-path install build run run-auth token docs test test-only screenshots generate check-generated lint-proto
+
+# Everything here (run, tests, the bench) runs on the images' Node version (the Dockerfiles'
+# NODE_IMAGE), so what is tested and measured is what is deployed. Where the machine's node
+# is another major, `make node` installs that version into .tmp/ from the npm registry's
+# `node` package (the official binaries), and this PATH puts it first.
+NODE_VERSION := 24.20.0
+LOCAL_NODE := $(CURDIR)/.tmp/node-$(NODE_VERSION)
+export PATH := $(LOCAL_NODE)/node_modules/.bin:$(PATH)
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
+
+node: ## Make sure node $(NODE_VERSION)'s major is the one on PATH (installed into .tmp/ when the machine has another)
+	@major=$(firstword $(subst ., ,$(NODE_VERSION))); \
+	current=$$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo none); \
+	if [[ $$current != "$$major" ]]; then \
+	  echo "node $(NODE_VERSION): installing it into .tmp/ (this machine's node is $$current)" >&2; \
+	  npm install --prefix "$(LOCAL_NODE)" --no-save --no-package-lock --no-audit --no-fund --loglevel=error "node@$(NODE_VERSION)" >/dev/null; \
+	fi; \
+	node --version >/dev/null
+
+node-path: ## Print the folder make puts first on PATH for node (for scripts outside make)
+	@echo "$(LOCAL_NODE)/node_modules/.bin"
 
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-install: node_modules/.package-lock.json ## Install dependencies (npm ci)
+install: node node_modules/.package-lock.json ## Install dependencies (npm ci)
 
 build: install ## Compile every workspace package to dist/
 	npm run build
