@@ -153,7 +153,7 @@ kind-down: ## Delete the kind cluster
 # BENCH_RUNS and the rest are read from the environment: see bench/README.md.
 .PHONY: bench bench-quick bench-profile
 
-bench: build ## Benchmark the stack against the single-process baseline (~10 min); JSON in bench/results/
+bench: build ## Benchmark the stack against the single-process baseline (~10 min); JSON and an SVG chart in bench/results/
 	test/harness/ensure-redis.sh
 	npx tsx bench/run.ts
 

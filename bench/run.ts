@@ -1,6 +1,6 @@
 // The benchmark: starts its own Redis, the baseline and the stack, runs every scenario
 // BENCH_RUNS times interleaving the variants, prints the tables and writes
-// bench/results/<timestamp>.json. See bench/README.md.
+// bench/results/<timestamp>.json with its chart beside it (.svg). See bench/README.md.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -173,7 +173,8 @@ async function main(): Promise<void> {
   const chosen = scenarios.filter((scenario) => names.includes(scenario.name));
   const outcome = await measure(config, variants, chosen, names.includes("memory"), names.includes("live"), loadgen);
   process.stdout.write(`\n${renderReport(outcome)}\n`);
-  process.stdout.write(`\nresults: ${saveReport(outcome)}\n`);
+  const saved = saveReport(outcome);
+  process.stdout.write(`\nresults: ${saved.results}\nchart: ${saved.chart}\n`);
 }
 
 main().then(

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { renderChart } from "./chart.js";
 import type { BenchConfig } from "./config.js";
 import type { RunRecord } from "./execute.js";
 import type { MachineInfo } from "./machine.js";
@@ -54,12 +55,15 @@ export function renderReport(outcome: Outcome): string {
   return sections.join("\n\n");
 }
 
-/** Writes <dir>/<start time>.json with every run, the summaries and the conditions; returns its path. */
-export function saveReport(outcome: Outcome): string {
+/**
+ * Writes <dir>/<start time>.json with every run, the summaries and the conditions, and beside it
+ * <start time>.svg, the chart of the same run; returns both paths.
+ */
+export function saveReport(outcome: Outcome): { results: string; chart: string } {
   const { summaries, targets } = analyse(outcome);
   const { resultsDir, ...config } = outcome.config;
   mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, `${outcome.startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
+  const stem = join(resultsDir, outcome.startedAt.toISOString().replace(/[:.]/g, "-"));
   const report = {
     startedAt: outcome.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
@@ -73,6 +77,7 @@ export function saveReport(outcome: Outcome): string {
     memory: outcome.memory,
     live: outcome.live,
   };
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  return file;
+  writeFileSync(`${stem}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(`${stem}.svg`, renderChart(outcome));
+  return { results: `${stem}.json`, chart: `${stem}.svg` };
 }
