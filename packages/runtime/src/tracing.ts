@@ -6,8 +6,21 @@ import { createAddHookMessageChannel } from "import-in-the-middle";
 export interface TracingOptions {
   /** OTEL_SERVICE_NAME when the environment does not set one. */
   readonly defaultServiceName: string;
-  /** Built after the module hook is in place, so the modules they patch are hooked. */
-  readonly instrumentations: () => Instrumentation[];
+  /**
+   * Built after the module hook is in place, so the modules they patch are hooked. Without
+   * any, no hook is put in place.
+   */
+  readonly instrumentations?: () => Instrumentation[];
+}
+
+/**
+ * The instrumentations not named in OTEL_NODE_DISABLED_INSTRUMENTATIONS, a comma-separated
+ * list of short names as OpenTelemetry's Node auto-instrumentation takes them ("http", "koa",
+ * "ioredis": the package name after "@opentelemetry/instrumentation-").
+ */
+function enabled(instrumentations: Instrumentation[], disabled = ""): Instrumentation[] {
+  const names = new Set(disabled.split(",").map((name) => name.trim()).filter(Boolean));
+  return instrumentations.filter((instrumentation) => !names.has(instrumentation.instrumentationName.replace(/^@opentelemetry\/instrumentation-/, "")));
 }
 
 /**
@@ -29,10 +42,11 @@ export async function startTracing(options: TracingOptions): Promise<void> {
   env.OTEL_LOGS_EXPORTER ??= "none";
   if (env.OTEL_SDK_DISABLED === "true") return;
 
-  // Only modules that an instrumentation hooks go through the ESM loader hook.
+  // Only modules that an instrumentation hooks go through the ESM loader hook; with none, no hook.
   const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
-  register("import-in-the-middle/hook.mjs", import.meta.url, registerOptions);
-  const sdk = new NodeSDK({ instrumentations: options.instrumentations() });
+  const hooked = options.instrumentations !== undefined;
+  if (hooked) register("import-in-the-middle/hook.mjs", import.meta.url, registerOptions);
+  const sdk = new NodeSDK({ instrumentations: enabled(options.instrumentations?.() ?? [], env.OTEL_NODE_DISABLED_INSTRUMENTATIONS) });
   sdk.start();
-  await waitForAllMessagesAcknowledged();
+  if (hooked) await waitForAllMessagesAcknowledged();
 }

@@ -5,6 +5,7 @@ import { observeRequests } from "./api/observe-requests.js";
 import { errorResponses } from "./api/errors.js";
 import { limitQueryParameters } from "./api/request-limits.js";
 import { apiRoutes, type ApiDeps } from "./api/routes.js";
+import { traceRequests } from "./api/trace-requests.js";
 import type { Middleware } from "./guard.js";
 
 export interface AppDeps extends ApiDeps {
@@ -25,6 +26,8 @@ export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   const router = apiRoutes(deps);
   app.silent = true; // errors are logged by errorResponses, with their route
+  // Outermost: the request's log line and every call made for it run inside its span.
+  app.use(traceRequests());
   app.use(async (ctx, next) => {
     ctx.set("x-content-type-options", "nosniff");
     ctx.set("cache-control", "no-store");
