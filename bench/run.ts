@@ -15,7 +15,8 @@ import { runLive, type LiveOutcome } from "./lib/live/live-run.js";
 import { renderReport, saveReport, type Outcome } from "./lib/output.js";
 import { startVariant, type VariantProcesses } from "./lib/processes.js";
 import { scenarioNames, scenarios, type Case, type Scenario } from "./lib/scenarios.js";
-import { selectVariants, waitsForReplicas, type Variant } from "./lib/variants.js";
+import { exportsToSink, selectVariants, waitsForReplicas, type Variant } from "./lib/variants.js";
+import { startOtlpSink } from "./lib/otlp-sink.js";
 import { wrkInstalled } from "./lib/wrk.js";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
@@ -115,8 +116,12 @@ async function measure(
   const redisServer = await startRedis();
   const redis = new Redis(redisServer.url);
   const replica = variants.some(waitsForReplicas) ? await startReplicaOf(redisServer) : undefined;
+  const sink = variants.some(exportsToSink) ? await startOtlpSink() : undefined;
+  if (sink) log(`OTLP sink for exported spans on ${sink.url}`);
   const cleanup = async () => {
     for (const target of started.splice(0)) await target.stop().catch(() => undefined);
+    if (sink) log(`OTLP sink received ${sink.received().exports} exports, ${sink.received().bytes} bytes`);
+    await sink?.close();
     redis.disconnect();
     await replica?.stop();
     await redisServer.stop();
@@ -129,7 +134,7 @@ async function measure(
     const machine = await machineInfo(redis);
     log(`redis ${machine.redisVersion} on ${redisServer.url}; node ${machine.nodeVersion}; ${machine.cores} cores`);
     for (const variant of variants) {
-      const target = await startVariant(variant, redisServer.url);
+      const target = await startVariant(variant, redisServer.url, sink?.url);
       started.push(target);
       log(`${variant.name} ready at ${target.url} (pids ${target.processes.map((p) => `${p.role} ${p.pid}`).join(", ")})`);
     }
@@ -142,7 +147,7 @@ async function measure(
     let live: LiveOutcome | undefined;
     if (withLive) {
       log("== live: Server-Sent Events delivery, idle streams, reconnect storm");
-      live = await runLive(started, (variant) => startVariant(variant, redisServer.url), redis, config, log);
+      live = await runLive(started, (variant) => startVariant(variant, redisServer.url, sink?.url), redis, config, log);
     }
     let memory: MemoryRow[] = [];
     if (withMemory) {

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../test/harness/ports.js";
 import { waitFor } from "../../test/harness/wait.js";
-import { productionEnv, type Variant } from "./variants.js";
+import { exportsToSink, productionEnv, type Variant } from "./variants.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const scripts = {
@@ -98,22 +98,30 @@ function deployedNodeArgs(service: "edge" | "message", variant: Variant): string
   return [];
 }
 
-export async function startVariant(variant: Variant, redisUrl: string): Promise<VariantProcesses> {
+/** The variant's environment for every process, the bench's OTLP sink put in where it names it. */
+function variantEnv(variant: Variant, otlpSinkUrl: string | undefined): Record<string, string> {
+  if (!exportsToSink(variant)) return { ...variant.env };
+  if (otlpSinkUrl === undefined) throw new Error(`variant ${variant.name} exports spans, but the bench started no OTLP sink`);
+  return { ...variant.env, OTEL_EXPORTER_OTLP_ENDPOINT: otlpSinkUrl };
+}
+
+export async function startVariant(variant: Variant, redisUrl: string, otlpSinkUrl?: string): Promise<VariantProcesses> {
+  const env = variantEnv(variant, otlpSinkUrl);
   if (variant.kind === "baseline") {
-    const baseline = await startNode("baseline", variant.nodeArgs, { ...variant.env, REDIS_URL: redisUrl });
+    const baseline = await startNode("baseline", variant.nodeArgs, { ...env, REDIS_URL: redisUrl });
     return { variant, url: baseline.url, processes: [baseline], stop: baseline.stop };
   }
   // Metrics ports default to fixed numbers; 0 lets several stacks run side by side.
   const message = await startNode(
     "message",
     [...deployedNodeArgs("message", variant), ...variant.nodeArgs, ...variant.messageNodeArgs],
-    { METRICS_PORT: "0", ...variant.env, ...variant.messageEnv, REDIS_URL: redisUrl },
+    { METRICS_PORT: "0", ...env, ...variant.messageEnv, REDIS_URL: redisUrl },
   );
   const edge = await startNode(
     "edge",
     [...deployedNodeArgs("edge", variant), ...variant.nodeArgs, ...variant.edgeNodeArgs],
     // MAX_STREAMS: the live scenario holds more streams than the default 10,000 at times.
-    { METRICS_PORT: "0", MAX_STREAMS: "20000", ...variant.env, ...variant.edgeEnv, MESSAGE_SERVICE_URL: message.url },
+    { METRICS_PORT: "0", MAX_STREAMS: "20000", ...env, ...variant.edgeEnv, MESSAGE_SERVICE_URL: message.url },
   ).catch(async (error: unknown) => {
     await message.stop();
     throw error;

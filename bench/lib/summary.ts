@@ -97,3 +97,26 @@ export function pullScaling(records: readonly RunRecord[], variant: string): { t
   }
   return { time: spread(timeRatios), p50: spread(p50Ratios) };
 }
+
+/** CPU microseconds per successful request of one run, summed over `roles`. */
+function cpuPerRequest(run: RunRecord, roles: readonly string[]): number {
+  return (roles.reduce((sum, role) => sum + (run.cpuSeconds[role] ?? 0), 0) * 1e6) / run.requests;
+}
+
+/**
+ * Per round, the CPU per request of `variant`'s `roles` over that of `other`'s `otherRoles`,
+ * for one case: e.g. the stack's edge + message service against the baseline process, or a
+ * traced stack against the untraced one. Undefined when the two never ran in one round.
+ */
+export function cpuRatio(
+  records: readonly RunRecord[],
+  testCase: { readonly scenario: string; readonly case: string },
+  variant: { readonly name: string; readonly roles: readonly string[] },
+  other: { readonly name: string; readonly roles: readonly string[] },
+): Spread | undefined {
+  const of = (name: string) => byRound(records.filter((r) => r.scenario === testCase.scenario && r.case === testCase.case && r.variant === name));
+  const mine = of(variant.name);
+  const theirs = of(other.name);
+  const ratios = [...mine].filter(([round]) => theirs.has(round)).map(([round, run]) => cpuPerRequest(run, variant.roles) / cpuPerRequest(theirs.get(round)!, other.roles));
+  return ratios.length > 0 ? spread(ratios) : undefined;
+}

@@ -25,6 +25,9 @@ export interface Variant {
   readonly note: string;
 }
 
+/** An OTLP endpoint value that stands for the bench's own sink (see otlp-sink.ts), started when a variant names it. */
+export const otlpSinkEndpoint = "bench:otlp-sink";
+
 /** Production settings every measured process starts with. */
 export const productionEnv: Readonly<Record<string, string>> = {
   NODE_ENV: "production",
@@ -46,7 +49,7 @@ function variant(fields: Partial<Variant> & Pick<Variant, "name" | "kind">): Var
 }
 
 export const builtInVariants: readonly Variant[] = [
-  variant({ name: "baseline", kind: "baseline", note: "one process: node:http + ioredis + the same send.lua" }),
+  variant({ name: "baseline", kind: "baseline", note: "one process: node:http + ioredis + the same scripts (send.lua, then member-record.lua for each member)" }),
   variant({
     name: "stack",
     kind: "stack",
@@ -60,6 +63,21 @@ export const builtInVariants: readonly Variant[] = [
     env: { OTEL_SDK_DISABLED: "false" },
     note: "the stack with tracing on as deployed by default (spans created, no exporter endpoint)",
   }),
+  // Tracing as the chart deploys it with a collector: its sampler and ratio (otel.* in
+  // charts/chat/values.yaml), spans exported over OTLP/HTTP, here to a sink in the bench.
+  variant({
+    name: "stack-otlp",
+    kind: "stack",
+    env: { OTEL_SDK_DISABLED: "false", OTEL_EXPORTER_OTLP_ENDPOINT: otlpSinkEndpoint, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" },
+    note: "tracing as the chart deploys it with a collector: one trace in ten sampled (the chart's default), exported over OTLP/HTTP to a sink in the bench",
+  }),
+  // Every trace recorded and exported (otel.tracesSamplerArg: "1.0"). Not run by default.
+  variant({
+    name: "stack-otlp-all",
+    kind: "stack",
+    env: { OTEL_SDK_DISABLED: "false", OTEL_EXPORTER_OTLP_ENDPOINT: otlpSinkEndpoint, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "1.0" },
+    note: "every trace sampled and exported over OTLP/HTTP (otel.tracesSamplerArg: 1.0)",
+  }),
   // Tracing on and every send confirmed by a replica, as the chart sets it. Not run by default;
   // the bench Redis gets a replica when a variant asks for WAIT.
   variant({
@@ -71,13 +89,18 @@ export const builtInVariants: readonly Variant[] = [
   }),
 ];
 
+/** Whether a variant exports spans to the bench's OTLP sink. */
+export function exportsToSink(variant: Variant): boolean {
+  return variant.env.OTEL_EXPORTER_OTLP_ENDPOINT === otlpSinkEndpoint;
+}
+
 /** Whether a variant has sends confirmed by replicas, so the bench Redis needs one. */
 export function waitsForReplicas(variant: Variant): boolean {
   return Number(variant.messageEnv.REDIS_WAIT_REPLICAS ?? variant.env.REDIS_WAIT_REPLICAS ?? 0) > 0;
 }
 
-/** Run when BENCH_VARIANTS names none: the baseline, the stack as deployed, and with tracing off. */
-export const defaultVariantNames: readonly string[] = ["baseline", "stack-traced", "stack"];
+/** Run when BENCH_VARIANTS names none: the baseline, the stack traced as deployed and as `make run` ships it, and with tracing off. */
+export const defaultVariantNames: readonly string[] = ["baseline", "stack-otlp", "stack-traced", "stack"];
 
 function stringRecord(value: unknown, where: string): Record<string, string> {
   if (value === undefined) return {};

@@ -183,7 +183,7 @@ describe("benchmark chart", () => {
       targets: [...(byHeading.get(heading) ?? "").matchAll(/class="target" data-ratio="([\d.]+)"/g)].map((match) => match[1]),
       baseline: (byHeading.get(heading) ?? "").includes('class="baseline-marker"'),
     });
-    expect(markers("send-rotating · send 1000 chats")).toEqual({ targets: ["0.25"], baseline: true });
+    expect(markers("send-rotating · send 1000 chats")).toEqual({ targets: ["0.5"], baseline: true });
     expect(markers("pull-scaling · pull-50 @1e6")).toEqual({ targets: [], baseline: true });
     expect(markers("list · list 20 of 1000 chats")).toEqual({ targets: [], baseline: false });
     expect(byHeading.get("list · list 20 of 1000 chats")).toContain("Throughput (req/s, no baseline)");
