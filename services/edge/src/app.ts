@@ -6,7 +6,7 @@ import { errorResponses } from "./api/errors.js";
 import { limitQueryParameters } from "./api/request-limits.js";
 import { apiRoutes, type ApiDeps } from "./api/routes.js";
 import { traceRequests } from "./api/trace-requests.js";
-import type { Middleware } from "./guard.js";
+import type { Middleware } from "./http/middleware.js";
 
 export interface AppDeps extends ApiDeps {
   readonly logger: Logger;

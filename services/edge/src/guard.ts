@@ -8,10 +8,8 @@ import type { RateLimitConfig } from "./rate-limit/config.js";
 import { MemoryRateLimiter, type RateLimiter } from "./rate-limit/limiter.js";
 import { limitRequests } from "./rate-limit/limit-requests.js";
 import { RedisRateLimiter } from "./rate-limit/redis-limiter.js";
+import type { ApiAction, Middleware } from "./http/middleware.js";
 
-/** What a request does, for its authentication and rate limit: list is GET /api/chats, read is POST /api/read. */
-export type ApiAction = "send" | "pull" | "list" | "read" | "events";
-export type Middleware = (ctx: Context, next: Next) => Promise<void>;
 
 /** What stands in front of each API action: authentication, then the rate limit. */
 export interface Guard {

@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { httpStatusOfCode, rpcCodeName, type RepeatLimitedLog } from "@chat/runtime";
 import type { Context, Next } from "koa";
-import { ApiError, unavailable } from "./api-error.js";
+import { ApiError, unavailable } from "../http/api-error.js";
 
 function fromConnectError(error: ConnectError): ApiError {
   // The Connect protocol's own code → HTTP status table, so both hops agree.

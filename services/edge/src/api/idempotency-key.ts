@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { idempotencyKeyProblem } from "@chat/proto";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ApiError, invalidArgument } from "./api-error.js";
+import { ApiError, invalidArgument } from "../http/api-error.js";
 
 /** The client's idempotency key and where it came from; checked here so errors name that place. */
 export interface ClientKey {

@@ -1,4 +1,4 @@
-import { unavailable } from "./api-error.js";
+import { unavailable } from "../http/api-error.js";
 
 /**
  * Slots for requests being worked on. A request takes one only once its body has arrived, so

@@ -1,7 +1,7 @@
 import type { Context } from "koa";
 import getRawBody from "raw-body";
 import { discardRequestBody } from "@chat/runtime";
-import { ApiError, invalidArgument } from "./api-error.js";
+import { ApiError, invalidArgument } from "../http/api-error.js";
 
 /** Request fields by canonical name; values are whatever JSON or the query string held. */
 export type RequestFields = Record<string, unknown>;

@@ -1,5 +1,5 @@
 import type { Context, Next } from "koa";
-import { invalidArgument } from "./api-error.js";
+import { invalidArgument } from "../http/api-error.js";
 
 /** Refuses a query string with more than `max(ctx)` parameters, before anything parses it. */
 export function limitQueryParameters(maxOf: (ctx: Context) => number) {

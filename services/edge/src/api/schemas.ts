@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { invalidArgument } from "./api-error.js";
+import { invalidArgument } from "../http/api-error.js";
 import { fieldNames, type RequestFields } from "./request-fields.js";
 
 const int32Max = 2_147_483_647;

@@ -1,6 +1,6 @@
 import type { RepeatLimitedLog } from "@chat/runtime";
 import type { Context, Next } from "koa";
-import { ApiError, unavailable } from "../api/api-error.js";
+import { ApiError, unavailable } from "../http/api-error.js";
 import { KeysUnavailable, TokenRejected, type TokenVerifier } from "./verify-token.js";
 
 const realm = 'Bearer realm="chat"';

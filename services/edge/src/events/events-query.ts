@@ -1,5 +1,5 @@
 import type { Context } from "koa";
-import { invalidArgument } from "../api/api-error.js";
+import { invalidArgument } from "../http/api-error.js";
 
 /** What GET /api/events asks for: the messages of some chats, or every event of one member's. */
 export type EventsQuery = ChatsQuery | MemberQuery;

@@ -1,4 +1,4 @@
-import { unavailable } from "../api/api-error.js";
+import { unavailable } from "../http/api-error.js";
 
 /**
  * The event streams one edge process holds. They are not requests in flight (they last for

@@ -1,5 +1,5 @@
 import type { Context, Next } from "koa";
-import { ApiError } from "../api/api-error.js";
+import { ApiError } from "../http/api-error.js";
 import type { RateLimiter } from "./limiter.js";
 import type { RateDecision, RateRule } from "./token-bucket.js";
 

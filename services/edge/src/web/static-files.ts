@@ -4,7 +4,7 @@ import { join, resolve, sep } from "node:path";
 import { send } from "@koa/send";
 import type { Logger } from "@chat/runtime";
 import type { Context } from "koa";
-import type { Middleware } from "../guard.js";
+import type { Middleware } from "../http/middleware.js";
 import type { WebConfig } from "./config.js";
 
 /** The page's own policy: scripts, styles and calls from this origin only, nothing inline, never framed. */
