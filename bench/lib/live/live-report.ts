@@ -34,15 +34,41 @@ export function liveTables(live: LiveOutcome): string[] {
   return [`Real-time delivery (stack variant ${live.variant}; latency from each send's acknowledgement to the event; medians of ${runs} run(s), counts summed):`, delivery, "Streams:", streams];
 }
 
+/**
+ * CPU per delivered event (edge + message service) at most:
+ * - with one stream per chat, 1,500 µs, the send that made the event included: a send costs
+ *   about 500 µs of the two processes at this rate, and each delivery adds the service's
+ *   read of the chat and its Subscribe frame, and the edge's decoding of it and its SSE write:
+ *   two more socket writes and a protobuf round, at least as much again as the send;
+ * - with many streams on one chat, 50 µs: a message is read, encoded and decoded once for
+ *   all of them, so what is left per delivery is the edge's SSE frame and its socket write.
+ */
+const cpuPerEventMaxUs = (row: { readonly subscribersPerChat: number }) => (row.subscribersPerChat === 1 ? 1_500 : 50);
+
 /** The real-time targets. */
 export function liveTargets(live: LiveOutcome | undefined): TargetResult[] {
   if (!live) return [];
-  const rows: TargetResult[] = live.fanOut.map((row) => ({
-    variant: live.variant,
-    target: `${row.case}: every delivery, p99 < 50 ms`,
-    measured: `${row.delivered}/${row.expectedDeliveries}, p99 ${number(row.latencyMs.p99, 1)} ms`,
-    pass: row.delivered === row.expectedDeliveries && row.latencyMs.p99 < 50,
-  }));
+  const rows: TargetResult[] = live.fanOut.flatMap((row) => {
+    const cpuUs = row.cpuUsPerEvent.edge + row.cpuUsPerEvent.message;
+    const maxUs = cpuPerEventMaxUs(row);
+    // At 1,000 messages/s, half the 50 ms first set for real-time delivery: the hop is cheaper
+    // now. A hot chat's 20,000 SSE writes a second on two cores keep the 50 ms.
+    const p99MaxMs = row.subscribersPerChat === 1 ? 25 : 50;
+    return [
+      {
+        variant: live.variant,
+        target: `${row.case}: every delivery, p99 ≤ ${p99MaxMs} ms`,
+        measured: `${row.delivered}/${row.expectedDeliveries}, p99 ${number(row.latencyMs.p99, 1)} ms`,
+        pass: row.delivered === row.expectedDeliveries && row.latencyMs.p99 <= p99MaxMs,
+      },
+      {
+        variant: live.variant,
+        target: `${row.case}: CPU per delivered event (edge + message${row.subscribersPerChat === 1 ? ", its send included" : ""}) ≤ ${maxUs.toLocaleString("en-US")} µs`,
+        measured: `${number(cpuUs, 0)} µs (${number(row.cpuUsPerEvent.edge, 0)} + ${number(row.cpuUsPerEvent.message, 0)})`,
+        pass: cpuUs <= maxUs,
+      },
+    ];
+  });
   rows.push({
     variant: live.variant,
     target: `${live.idle.streams.toLocaleString("en-US")} idle streams, < 20 KB each at the edge`,
