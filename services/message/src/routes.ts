@@ -8,6 +8,8 @@ import {
   type Interceptor,
   type ServiceImpl,
 } from "@connectrpc/connect";
+// What Connect's own handlers call to run a unary method through its interceptors (marked
+// internal by Connect; the behaviour suite's SendBatch cases would catch a change).
 import { invokeUnaryImplementation } from "@connectrpc/connect/protocol";
 import {
   MessageSchema,
