@@ -52,7 +52,7 @@ export function openEngine(engine: EngineName, options: EngineOptions = {}): Mes
   return new RedisStore(client, { ...options, notifier, memberNotifier });
 }
 
-/** A client of the message service, and how to close it and what it serves. */
+/** A client of the message service; close() also stops what serves it. */
 export type Service = Client<typeof MessageService> & { close(): void };
 
 export interface ServiceClientOptions {

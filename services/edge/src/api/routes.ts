@@ -105,8 +105,8 @@ export function apiRoutes(deps: ApiDeps): Router {
       const attempt = retryKey === undefined ? request : { ...request, retryKey: { key: retryKey, sinceFirstAttemptMs: BigInt(sinceFirstMs) } };
       return deps.messages.send(attempt, options);
     }).catch((error: unknown) => {
-        throw keyConflict(client, error);
-      });
+      throw keyConflict(client, error);
+    });
     ctx.body = { status: "success", message: toJson(message) };
   });
 
