@@ -19,7 +19,7 @@ DEV_AUTH_ENV = AUTH_MODE=jwt AUTH_JWT_SECRET_FILE=$(DEV_JWT_SECRET) AUTH_ISSUER=
 SERVICE_AUTH_DEV_KEY := .tmp/service-auth-dev-key
 SERVICE_AUTH_DEV_ENV = SERVICE_AUTH_KEYS_FILE=$(SERVICE_AUTH_DEV_KEY) SERVICE_AUTH_KEY_FILE=$(SERVICE_AUTH_DEV_KEY)
 
-.PHONY: help node node-path install build run run-auth token docs test test-only screenshots generate check-generated lint-proto
+.PHONY: help node node-path install build run run-auth token docs typecheck test test-only screenshots generate check-generated lint-proto
 
 # Everything here (run, tests, the bench) runs on the images' Node version (the Dockerfiles'
 # NODE_IMAGE), so what is tested and measured is what is deployed. Where the machine's node
@@ -112,7 +112,11 @@ check-generated: install ## Fail when the committed generated code differs from 
 lint-proto: install ## buf lint the contracts
 	npx buf lint
 
-test: build lint-proto check-generated ## Everything CI checks: build, proto lint, generated code, all tests (starts its own Redis)
+typecheck: build ## Type-check the tests and the bench (vitest runs tests without checking their types; the build checks the services)
+	npx tsc -p test
+	npx tsc -p bench
+
+test: build lint-proto check-generated typecheck ## Everything CI checks: build, proto lint, generated code, types of tests and bench, all tests (starts its own Redis)
 	test/harness/ensure-redis.sh
 	test/harness/ensure-chromium.sh
 	npx vitest run $(VITEST_ARGS)

@@ -199,10 +199,11 @@ describe.each(engineNames)("Conversations on the %s engine", (engine) => {
 
   it("refuses a member stream that also names chats, or a bad member id", async () => {
     const { client } = await open();
-    for (const [request, message] of [
+    const refused: [Parameters<typeof subscribe>[1], RegExp][] = [
       [{ member: "alice", chats: [{ chat: "alice:bob" }] }, /set chats or member, not both/],
       [{ member: "al ice" }, /must not contain/],
-    ] as const) {
+    ];
+    for (const [request, message] of refused) {
       const error = await subscribe(client, request).catch((caught: unknown) => caught);
       expect((error as ConnectError).code).toBe(Code.InvalidArgument);
       expect((error as ConnectError).rawMessage).toMatch(message);
@@ -300,5 +301,38 @@ describe.each(engineNames)("Conversations on the %s engine", (engine) => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(summarize(stream.events)).toEqual([stored[1]!, ...newerStored.slice(1)].map((message) => `message ${message.chat} ${message.sendTime} ${message.text}`));
     expect(await order()).toEqual([newer, older]);
+  });
+});
+
+describe.each(engineNames)("a member's record of a chat on the %s engine", (engine) => {
+  const { open } = engineSuite(engine);
+  const message = (sendTime: bigint, text: string) => ({ sendTime, sender: "x", text });
+  const logged = async (store: Awaited<ReturnType<typeof open>>["store"], member: string) =>
+    (await store.members.log.after(member, 0n, 100)).flatMap((event) => (event.kind === "message" ? [event.message.text] : []));
+
+  it("takes messages when it stands where they start or later (a concurrent send moved it on), each once and in order", async () => {
+    const { store } = await open();
+    const member = uniqueId("m");
+    const { chat } = uniqueChat();
+    expect(await store.members.record(member, chat, [message(10n, "one")], 0n)).toEqual({ recorded: true });
+    // The caller read the chat from 0 on; the record already holds "one": only "two" and "three" are new.
+    expect(await store.members.record(member, chat, [message(10n, "one"), message(20n, "two"), message(30n, "three")], 0n)).toEqual({ recorded: true });
+    // A send that knew only its predecessor, after the record had moved past it.
+    expect(await store.members.record(member, chat, [message(40n, "four")], 20n)).toEqual({ recorded: true });
+    expect(await logged(store, member)).toEqual(["one", "two", "three", "four"]);
+  });
+
+  it("refuses, changing nothing, when it stands before where the messages start or the caller does not know", async () => {
+    const { store } = await open();
+    const member = uniqueId("m");
+    const { chat } = uniqueChat();
+    expect(await store.members.record(member, chat, [message(10n, "one")], 0n)).toEqual({ recorded: true });
+    // "two" at 20 is missing from what the caller gives: taking "three" would leave a gap.
+    expect(await store.members.record(member, chat, [message(30n, "three")], 20n)).toEqual({ recorded: false, at: 10n });
+    // A replay does not know what precedes its message.
+    expect(await store.members.record(member, chat, [message(30n, "three")], -1n)).toEqual({ recorded: false, at: 10n });
+    // Already held: nothing to do, whatever the caller knew.
+    expect(await store.members.record(member, chat, [message(10n, "one")], -1n)).toEqual({ recorded: true });
+    expect(await logged(store, member)).toEqual(["one"]);
   });
 });

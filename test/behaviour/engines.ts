@@ -93,7 +93,10 @@ export async function serviceClient(store: MessageStore, options: ServiceClientO
       routes: serve,
       interceptors,
       readMaxBytes: 1024 * 1024,
-      fallback: (_request, response) => response.writeHead(404).end(),
+      fallback: (_request, response) => {
+        response.writeHead(404);
+        response.end();
+      },
       onError: () => {},
     }),
   );

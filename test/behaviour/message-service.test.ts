@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MessageStore } from "../../services/message/src/store/store.js";
 import { waitFor } from "../harness/wait.js";
 import { uniqueChat } from "../support/ids.js";
-import { engineNames, openEngine, serviceClient, testLimits } from "./engines.js";
+import { engineNames, openEngine, serviceClient, testLimits, type Service } from "./engines.js";
 
 type MessageClient = Client<typeof MessageService>;
 
@@ -35,7 +35,7 @@ const texts = (messages: readonly Message[]) => messages.map((message) => messag
 
 describe.each(engineNames)("message service on the %s engine", (engine) => {
   let store: MessageStore;
-  let client: MessageClient;
+  let client: Service;
 
   beforeAll(async () => {
     store = openEngine(engine);

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { AppendInput, ChatNotifier, MessageStore, PageQuery } from "../../services/message/src/store/store.js";
 import { waitFor } from "../harness/wait.js";
 import { uniqueChat } from "../support/ids.js";
-import { engineNames, openEngine, serviceClient } from "./engines.js";
+import { engineNames, openEngine, serviceClient, type Service } from "./engines.js";
 import { subscribe, type LiveStream } from "./live-stream.js";
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -50,7 +50,7 @@ const messagesOf = (events: readonly SubscribeResponse[]) =>
   events.flatMap((response) => (response.event.case === "message" ? [response.event.value] : []));
 
 /** Every message of a chat from `cursor` on, oldest first. */
-async function history(client: ReturnType<typeof serviceClient>, chat: string, cursor = 0n): Promise<Message[]> {
+async function history(client: Service, chat: string, cursor = 0n): Promise<Message[]> {
   const all: Message[] = [];
   for (let page = await client.pull({ chat, cursor, limit: 50 }); ; page = await client.pull({ chat, cursor: page.nextCursor, limit: 50 })) {
     all.push(...page.messages);

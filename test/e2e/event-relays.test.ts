@@ -89,7 +89,7 @@ describe("event streams share one subscription per chat at the edge", () => {
     const { chat, a } = uniqueChat();
     const first = await open(`chat=${chat}`);
     await send(chat, a, "one");
-    const [{ id }] = (await first.until(1)) as [{ id: string }];
+    const { id } = (await first.until(1))[0]!;
     const before = { calls: await calls("ok"), relayStarts: await starts("relay") };
     const resumed = await Promise.all(Array.from({ length: 20 }, () => open(`chat=${chat}&last_event_id=${id}`)));
     expect(await starts("relay")).toBe(before.relayStarts + 20);

@@ -74,7 +74,8 @@ describe.each(["standalone", "cluster"] as const)("a full Redis (%s, maxmemory r
       nodes = [...cluster.nodes];
       stopRedis = () => cluster.stop();
     }
-    const target = kind === "standalone" ? { REDIS_URL: nodes[0]!.url } : { REDIS_CLUSTER_NODES: nodes.map((node) => `${node.host}:${node.port}`).join(",") };
+    const target: Record<string, string> =
+      kind === "standalone" ? { REDIS_URL: nodes[0]!.url } : { REDIS_CLUSTER_NODES: nodes.map((node) => `${node.host}:${node.port}`).join(",") };
     stack = await startStack({ ...target, REDIS_COMMAND_TIMEOUT_MS: "2000" });
   }, 60_000);
   afterAll(async () => {

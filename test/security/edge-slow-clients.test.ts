@@ -4,7 +4,7 @@ import { startStack, type Stack } from "../harness/services.js";
 import { waitFor } from "../harness/wait.js";
 import { restClient, type RestClient } from "../support/http.js";
 import { uniqueChat } from "../support/ids.js";
-import { sample } from "../support/metrics.js";
+import { requireSample } from "../support/metrics.js";
 import { holdConnection, type HeldConnection } from "../support/raw-connection.js";
 import { percentile } from "../faults/steady-load.js";
 
@@ -23,7 +23,7 @@ function probe(baseUrl: string, path: string): Promise<{ status: number; ms: num
 
 /** Whether `count` requests have reached the edge: those it is serving, and those of `held` it has answered. */
 async function reached(stack: Stack, held: readonly HeldConnection[], count: number): Promise<boolean> {
-  const serving = await sample(stack.edge.metricsUrl, "http_server_active_requests");
+  const serving = await requireSample(stack.edge.metricsUrl, "http_server_active_requests");
   return serving + held.filter((connection) => connection.received() !== "").length >= count;
 }
 

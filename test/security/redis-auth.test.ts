@@ -69,11 +69,12 @@ describe("Redis AUTH: password and ACL users", () => {
   it("works with the password in REDIS_PASSWORD, in a file, or in the URL", async () => {
     const file = join(mkdtempSync(join(tmpdir(), "redis-pw-")), "password");
     writeFileSync(file, `${password}\n`);
-    for (const env of [
+    const environments: Record<string, string>[] = [
       { REDIS_URL: url, REDIS_PASSWORD: password },
       { REDIS_URL: url, REDIS_PASSWORD_FILE: file },
       { REDIS_URL: `redis://:${encodeURIComponent(password)}@127.0.0.1:${redis.port}` },
-    ]) {
+    ];
+    for (const env of environments) {
       const stack = await stackWith(env);
       expect(await roundTrip(stack)).toEqual(["über TLS ✓"]);
     }

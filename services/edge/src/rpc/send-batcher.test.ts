@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport, type CallOptions, type HandlerContext, type Interceptor, type ServiceImpl } from "@connectrpc/connect";
-import { MessageSchema, MessageService, type SendBatchRequest, type SendBatchResult } from "@chat/proto";
+import { MessageSchema, MessageService, SendErrorSchema, type SendBatchRequest, type SendBatchResult } from "@chat/proto";
 import { describe, expect, it } from "vitest";
 import { SendBatcher, type SendBatcherOptions } from "./send-batcher.js";
 
@@ -67,7 +67,9 @@ describe("SendBatcher", () => {
   });
 
   it("fails only the sends whose items failed, with their own codes", async () => {
-    const { batcher } = batcherOver((text) => (text === "bad" ? { case: "error", value: { code: Code.PermissionDenied, message: "not yours" } } : stored(text)));
+    const { batcher } = batcherOver((text) =>
+      text === "bad" ? { case: "error", value: create(SendErrorSchema, { code: Code.PermissionDenied, message: "not yours" }) } : stored(text),
+    );
     const [good, bad] = await Promise.allSettled([send(batcher, "good"), send(batcher, "bad")]);
     expect(good).toMatchObject({ status: "fulfilled", value: { message: { text: "good" } } });
     expect(bad).toMatchObject({ status: "rejected", reason: { code: Code.PermissionDenied, rawMessage: "not yours" } });

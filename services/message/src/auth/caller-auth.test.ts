@@ -12,7 +12,9 @@ import { createCallerAuthenticator, type CallerAuthenticator } from "./caller-au
 import type { CallerAuthConfig } from "./config.js";
 
 const keyText = (id: string) => `${id}=${randomBytes(32).toString("base64url")}`;
-const [current, previous, stranger] = [keyText("current"), keyText("previous"), keyText("current")].map((text) => parseServiceKeys(text, "K")[0]!);
+const key = (name: string): ServiceKey => parseServiceKeys(keyText(name), "K")[0]!;
+// The stranger has the current key's id, but a secret of its own.
+const [current, previous, stranger] = [key("current"), key("previous"), key("current")];
 const start = Date.UTC(2026, 0, 1);
 
 interface Clock {

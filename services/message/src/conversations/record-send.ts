@@ -14,8 +14,9 @@ const maxRounds = 5;
  * in other slots, so they are second writes, and a send may be stored without them (the
  * service died between the two, or the second failed: the send then fails as retryable and
  * its retry lands here again as a replay). A record therefore says up to which message of
- * the chat it holds, and takes a message only when it stands right before it; a record that
- * stands earlier first takes in what it missed, read from the chat itself. So the next
+ * the chat it holds, and takes messages only when it stands where they start or later (a
+ * concurrent send's record may have moved it on: it then takes those after it); a record
+ * that stands earlier first takes in what it missed, read from the chat itself. So the next
  * retry or the next send of the chat repairs a missing record, and no message is logged
  * twice or out of order. Messages older than the chat's newest `catchUpLimit` are not
  * logged on repair (a client that missed them sees them in the chat's history).

@@ -45,7 +45,10 @@ describe("the message service's Connect adapter", () => {
       routes: (router) => router.service(MessageService, impl),
       interceptors: [interceptor],
       readMaxBytes: 1024 * 1024,
-      fallback: (_request, response) => response.writeHead(404).end(),
+      fallback: (_request, response) => {
+        response.writeHead(404);
+        response.end();
+      },
       onError: () => {},
     });
     server = createDualProtocolServer(handler, { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, idleTimeoutMs: 65_000 });

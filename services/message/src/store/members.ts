@@ -49,11 +49,14 @@ export type RecordResult = { readonly recorded: true } | { readonly recorded: fa
  */
 export interface MemberStore {
   /**
-   * Records messages of a chat (ascending, the newest last) in the member's list and log, if
-   * the list holds the chat at `after` (0n for a chat it does not hold): messages after
-   * that position are logged, the chat's activity becomes the newest, and the member's read
-   * cursor moves past their own messages. A list already at or past the newest message
-   * changes nothing; a list elsewhere changes nothing and says where it is.
+   * Records messages of a chat (ascending, the newest last) in the member's list and log.
+   * `messages` must be every message of the chat after `after` (0n: from the chat's start as
+   * far as the caller read it) up to the newest given, so a list that holds the chat at
+   * `after` or later (concurrent sends of the chat may have moved it on) takes those after
+   * its position: they are logged, the chat's activity becomes the newest, and the member's
+   * read cursor moves past their own messages. A list already at or past the newest message
+   * changes nothing; a list before `after` (or any list, when `after` is negative: the
+   * caller does not know what precedes) changes nothing and says where it is.
    */
   record(member: string, chatId: string, messages: readonly StoredMessage[], after: bigint): Promise<RecordResult>;
   /**

@@ -72,7 +72,8 @@ export class MemoryMembers implements MemberStore {
     const at = record.activity.get(chatId) ?? 0n;
     const newest = messages.at(-1);
     if (!newest || at >= newest.sendTime) return { recorded: true };
-    if (at !== after) return { recorded: false, at };
+    // Behind `after`, the messages given would leave a gap.
+    if (after < 0n || at < after) return { recorded: false, at };
     for (const message of messages) {
       if (message.sendTime <= at) continue;
       this.#append(member, record, (sendTime) => ({ sendTime, kind: "message", chatId, message }));

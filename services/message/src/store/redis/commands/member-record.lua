@@ -1,6 +1,6 @@
 --[[
   Records messages of one chat in a member's chat list and event log, if the list holds the
-  chat where the caller expects it. All keys are the member's (one hash tag, one slot); the
+  chat where the caller expects it or later. All keys are the member's (one hash tag, one slot); the
   chat's own keys are in another slot, so this runs after send.lua, as a second write that
   the next send or retry of the chat repairs when it is missing (see record-send.ts).
 
@@ -10,7 +10,9 @@
   KEYS[4] the member's wake-up shard channel
   ARGV[1] member
   ARGV[2] chat id
-  ARGV[3] where the caller expects the list to hold the chat (send_time; 0 for not at all)
+  ARGV[3] where the caller's messages start: they are every message of the chat after this
+          send_time (0: as far back as the caller read), so a list at or past it can take
+          those after its own position; negative when the caller does not know (a replay)
   ARGV[4] most events kept in the log, 0 for no limit
   ARGV[5] longest an event is kept, in milliseconds, 0 for no limit
   ARGV[6] activity below which chats leave the list (the chats' retention by age), 0 for none
@@ -22,7 +24,8 @@
   member's read cursor moves to their own newest message.
 
   Reply: { 1, activity } when the list now holds the chat at or past the newest message,
-  { 0, activity } when it held the chat elsewhere than ARGV[3] and nothing was written.
+  { 0, activity } when it held the chat before ARGV[3] (or ARGV[3] is negative) and nothing
+  was written.
 
   Runs with member-log.lua in front of it (logClock, trimLog and dropQuietChats come from there).
 ]]
@@ -36,7 +39,8 @@ local atTime = at and tonumber(at) or 0
 if atTime >= tonumber(newest) then
   return { 1, string.format('%.0f', atTime) }
 end
-if atTime ~= expected then
+-- Behind where the given messages start, taking them would leave a gap.
+if expected < 0 or atTime < expected then
   return { 0, string.format('%.0f', atTime) }
 end
 
