@@ -2,7 +2,7 @@ import type { RunRecord } from "./execute.js";
 import type { MachineInfo } from "./machine.js";
 import type { Spread } from "./stats.js";
 import { summarize, type CaseSummary } from "./summary.js";
-import { checkTargets } from "./targets.js";
+import { hopScenarios, minThroughputRatio } from "./targets.js";
 
 /** What the chart needs of a run. An Outcome (output.ts) is one; naming it here would import output.ts back. */
 export interface ChartInput {
@@ -84,26 +84,7 @@ function niceScale(max: number): Scale {
   return { top: steps * step, ticks, digits };
 }
 
-/**
- * targets.ts states its targets only as text; reading the ratio from that text keeps one source
- * of truth. It is asked one scenario at a time because its text names the case, not the scenario,
- * and two scenarios can have a case of the same name (pull and pull-scaling in bench-quick).
- */
-function targetRatios(summaries: readonly CaseSummary[], records: readonly RunRecord[]): Map<string, number> {
-  const variants = [...new Set(summaries.map((summary) => summary.variant))];
-  const ratios = new Map<string, number>();
-  for (const scenario of new Set(summaries.map((summary) => summary.scenario))) {
-    const own = summaries.filter((summary) => summary.scenario === scenario);
-    for (const target of checkTargets(own, records.filter((record) => record.scenario === scenario), variants)) {
-      const match = /^(.*): ≥ ([\d.]+)× baseline req\/s/.exec(target.target);
-      if (match?.[1] !== undefined && match[2] !== undefined) ratios.set(`${scenario}\u0000${match[1]}`, Number(match[2]));
-    }
-  }
-  return ratios;
-}
-
-function sectionsOf(summaries: readonly CaseSummary[], records: readonly RunRecord[]): Section[] {
-  const targets = targetRatios(summaries, records);
+function sectionsOf(summaries: readonly CaseSummary[]): Section[] {
   const sections = new Map<string, CaseSummary[]>();
   for (const summary of summaries) {
     const key = `${summary.scenario}\u0000${summary.case}`;
@@ -116,7 +97,7 @@ function sectionsOf(summaries: readonly CaseSummary[], records: readonly RunReco
       label: first.case,
       rows,
       hasBaseline: rows.some((row) => row.ratioToBaseline !== undefined),
-      targetRatio: targets.get(`${first.scenario}\u0000${first.case}`),
+      targetRatio: hopScenarios.includes(first.scenario) ? minThroughputRatio : undefined,
     };
   });
 }
@@ -298,7 +279,7 @@ export function renderChart(input: ChartInput): string {
     const note = "Nothing to draw: this run has no load records (memory and live results are in the JSON and the tables).";
     return svg(100, [header(input, summaries), text(margin, 80, note)]);
   }
-  const sections = sectionsOf(summaries, input.records);
+  const sections = sectionsOf(summaries);
   const labelRoom = Math.min(200, Math.max(90, 7 * Math.max(...summaries.map((summary) => summary.variant.length)) + 12));
   // The throughput panel is wider because its labels are ("0.27× · 2,539 req/s").
   const share = (width - 2 * margin - labelRoom - 2 * panelGap) / 3.3;

@@ -44,11 +44,7 @@ export function summarize(records: readonly RunRecord[], baselineName = "baselin
       cpuSeconds[role] = spread(runs.map((run) => run.cpuSeconds[role] ?? Number.NaN));
       cpuMicrosPerRequest[role] = spread(runs.map((run) => ((run.cpuSeconds[role] ?? Number.NaN) * 1e6) / run.requests));
     }
-    cpuMicrosPerRequest.server = spread(
-      runs.map(
-        (run) => (serverRoles.reduce((sum, role) => sum + (run.cpuSeconds[role] ?? 0), 0) * 1e6) / run.requests,
-      ),
-    );
+    cpuMicrosPerRequest.server = spread(runs.map((run) => cpuPerRequest(run, serverRoles)));
     let ratioToBaseline: Spread | undefined;
     if (first.variant !== baselineName) {
       const baselineRuns = byRound(

@@ -48,6 +48,16 @@ function variant(fields: Partial<Variant> & Pick<Variant, "name" | "kind">): Var
   };
 }
 
+/** Tracing on, spans sampled at `ratio` (as the chart's sampler does) and exported to the bench's sink. */
+function exportingTraces(ratio: string): Record<string, string> {
+  return {
+    OTEL_SDK_DISABLED: "false",
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlpSinkEndpoint,
+    OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+    OTEL_TRACES_SAMPLER_ARG: ratio,
+  };
+}
+
 export const builtInVariants: readonly Variant[] = [
   variant({ name: "baseline", kind: "baseline", note: "one process: node:http + ioredis + the same scripts (send.lua, then member-record.lua for each member)" }),
   variant({
@@ -68,14 +78,14 @@ export const builtInVariants: readonly Variant[] = [
   variant({
     name: "stack-otlp",
     kind: "stack",
-    env: { OTEL_SDK_DISABLED: "false", OTEL_EXPORTER_OTLP_ENDPOINT: otlpSinkEndpoint, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" },
+    env: exportingTraces("0.1"),
     note: "tracing as the chart deploys it with a collector: one trace in ten sampled (the chart's default), exported over OTLP/HTTP to a sink in the bench",
   }),
   // Every trace recorded and exported (otel.tracesSamplerArg: "1.0"). Not run by default.
   variant({
     name: "stack-otlp-all",
     kind: "stack",
-    env: { OTEL_SDK_DISABLED: "false", OTEL_EXPORTER_OTLP_ENDPOINT: otlpSinkEndpoint, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "1.0" },
+    env: exportingTraces("1.0"),
     note: "every trace sampled and exported over OTLP/HTTP (otel.tracesSamplerArg: 1.0)",
   }),
   // Tracing on and every send confirmed by a replica, as the chart sets it. Not run by default;

@@ -42,11 +42,14 @@ export async function startTracing(options: TracingOptions): Promise<void> {
   env.OTEL_LOGS_EXPORTER ??= "none";
   if (env.OTEL_SDK_DISABLED === "true") return;
 
-  // Only modules that an instrumentation hooks go through the ESM loader hook; with none, no hook.
+  if (options.instrumentations === undefined) {
+    new NodeSDK({ instrumentations: [] }).start();
+    return;
+  }
+  // Only modules that an instrumentation hooks go through the ESM loader hook.
   const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
-  const hooked = options.instrumentations !== undefined;
-  if (hooked) register("import-in-the-middle/hook.mjs", import.meta.url, registerOptions);
-  const sdk = new NodeSDK({ instrumentations: enabled(options.instrumentations?.() ?? [], env.OTEL_NODE_DISABLED_INSTRUMENTATIONS) });
+  register("import-in-the-middle/hook.mjs", import.meta.url, registerOptions);
+  const sdk = new NodeSDK({ instrumentations: enabled(options.instrumentations(), env.OTEL_NODE_DISABLED_INSTRUMENTATIONS) });
   sdk.start();
-  if (hooked) await waitForAllMessagesAcknowledged();
+  await waitForAllMessagesAcknowledged();
 }

@@ -68,13 +68,14 @@ type SendImpl = ServiceImpl<typeof MessageService>["send"];
 function sendBatchOf(send: SendImpl, interceptors: readonly Interceptor[]): ServiceImpl<typeof MessageService>["sendBatch"] {
   const method = MessageService.method.send;
   const spec = { kind: "unary" as const, method, impl: send };
-  const sendItem = async (item: SendBatchItem, batch: HandlerContext): Promise<MessageInitShape<typeof SendBatchResultSchema>> => {
+  const path = `/${MessageService.typeName}/${method.name}`;
+  const sendItem = async (item: SendBatchItem, batch: HandlerContext, url: string): Promise<MessageInitShape<typeof SendBatchResultSchema>> => {
     const context = createHandlerContext({
       service: MessageService,
       method,
       protocolName: batch.protocolName,
       requestMethod: batch.requestMethod,
-      url: new URL(`/${MessageService.typeName}/${method.name}`, batch.url).toString(),
+      url,
       timeoutMs: batch.timeoutMs(),
       requestSignal: batch.signal,
       requestHeader: sendBatchItemHeaders(item),
@@ -93,7 +94,9 @@ function sendBatchOf(send: SendImpl, interceptors: readonly Interceptor[]): Serv
     }
     // Every item listens for the call's deadline on its signal: one listener each, not a leak.
     setMaxListeners(request.items.length + 10, context.signal);
-    return { results: await Promise.all(request.items.map((item) => sendItem(item, context))) };
+    // Each item's URL is the one a Send call to the same server would have.
+    const url = new URL(path, context.url).toString();
+    return { results: await Promise.all(request.items.map((item) => sendItem(item, context, url))) };
   };
 }
 

@@ -2,7 +2,8 @@ import type { Logger } from "@chat/runtime";
 import type { Context, Next } from "koa";
 import { Gauge, Histogram, type Registry } from "prom-client";
 
-const quietPaths = new Set(["/healthz", "/readyz"]);
+/** The probes' paths: asked every few seconds, so logged only at debug level, and never traced. */
+export const probePaths: ReadonlySet<string> = new Set(["/healthz", "/readyz"]);
 
 /**
  * One JSON log line and one histogram observation per request: method, route (the matched
@@ -35,7 +36,7 @@ export function observeRequests(logger: Logger, registry: Registry) {
       const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? (ctx.state.route as string | undefined) ?? "unmatched";
       duration.observe({ method: ctx.method, route, status_code: ctx.status }, seconds);
       const line = { method: ctx.method, route, status: ctx.status, duration_ms: Math.round(seconds * 1e6) / 1e3 };
-      if (quietPaths.has(ctx.path)) logger.debug(line, "request");
+      if (probePaths.has(ctx.path)) logger.debug(line, "request");
       else logger.info(line, "request");
     }
   };

@@ -1,8 +1,8 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Context, Next } from "koa";
+import { probePaths } from "./observe-requests.js";
 
 const tracer = () => trace.getTracer("chat-edge");
-const probes = new Set(["/healthz", "/readyz"]);
 // An event stream may carry its bearer token in the query (an EventSource sets no headers).
 const secretParameters = /(^|&)(access_token)=[^&]*/g;
 
@@ -20,7 +20,7 @@ const secretParameters = /(^|&)(access_token)=[^&]*/g;
  */
 export function traceRequests() {
   return async (ctx: Context, next: Next): Promise<void> => {
-    if (probes.has(ctx.path)) return next();
+    if (probePaths.has(ctx.path)) return next();
     const caller = propagation.extract(ROOT_CONTEXT, ctx.headers);
     const span = tracer().startSpan(
       ctx.method,

@@ -3,16 +3,16 @@ import type { IncomingMessage } from "node:http";
 import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createTransport } from "@connectrpc/connect/protocol-connect";
 import type { UniversalClientFn, UniversalClientRequest, UniversalClientResponse } from "@connectrpc/connect/protocol";
-import { connectionErrors } from "./transport-errors.js";
+import { connectionErrors, socketErrorCode } from "./transport-errors.js";
 
 /**
  * A failure of the socket as Connect sees it: Unavailable for connection failures (the call
  * may never have reached a server, or its answer was lost with the connection: safe to
  * retry on another), else Internal.
  */
-function socketError(error: Error & { code?: string }): ConnectError {
+function socketError(error: Error): ConnectError {
   if (error instanceof ConnectError) return error;
-  const code = error.code ?? (error.message === "socket hang up" ? "ECONNRESET" : undefined);
+  const code = socketErrorCode(error);
   const connection = code !== undefined && connectionErrors.has(code);
   return new ConnectError(`message service connection failed (${code ?? error.message})`, connection ? Code.Unavailable : Code.Internal, undefined, undefined, error);
 }

@@ -16,11 +16,9 @@ export interface RetryPolicy {
 // on another replica, may succeed. Anything else would fail the same way again.
 const retryable = new Set([Code.Unavailable, Code.DeadlineExceeded]);
 
-/** What one attempt is told: its deadline, how long ago the first attempt started, and when to give up. */
+/** What one attempt is told: its deadline, and how long ago the first attempt started. */
 export interface Attempt {
   readonly timeoutMs: number;
-  /** Aborted when the caller goes away: the attempt's call is cancelled, and no other follows. */
-  readonly signal: AbortSignal | undefined;
   /** 0 for the first attempt; for a retry, milliseconds since the first attempt started. */
   readonly sinceFirstMs: number;
 }
@@ -41,7 +39,7 @@ export async function withRetries<T>(
     const remaining = deadline - Date.now();
     const sinceFirstMs = tries === 1 ? 0 : Math.max(1, Math.ceil(performance.now() - started));
     try {
-      return await attempt({ timeoutMs: Math.max(1, Math.min(policy.attemptTimeoutMs, remaining)), sinceFirstMs, signal });
+      return await attempt({ timeoutMs: Math.max(1, Math.min(policy.attemptTimeoutMs, remaining)), sinceFirstMs });
     } catch (error) {
       const pause = Math.random() * policy.backoffMs * 2 ** (tries - 1);
       const code = ConnectError.from(error).code;

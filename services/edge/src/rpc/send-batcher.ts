@@ -1,6 +1,6 @@
 import { context, ROOT_CONTEXT } from "@opentelemetry/api";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, createContextValues, type CallOptions, type Client, type Interceptor, type UnaryRequest } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues, type CallOptions, type Client, type Interceptor, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
 import { createMethodUrl, runUnaryCall } from "@connectrpc/connect/protocol";
 import {
   MessageService,
@@ -26,8 +26,8 @@ interface Queued {
   /** What is left of the send's deadline when its batch leaves; undefined without one. */
   readonly deadline: number | undefined;
   readonly signal: AbortSignal;
-  /** Settles the send; false when it had settled already (its deadline passed, its caller went away). */
-  readonly settle: (error: ConnectError | undefined, response?: SendResponse) => boolean;
+  /** Settles the send, unless it has settled already (its deadline passed, its caller went away). */
+  readonly settle: (error: ConnectError | undefined, response?: SendResponse) => void;
 }
 
 function sizeOf(request: MessageInitShape<typeof SendRequestSchema>): number {
@@ -77,10 +77,12 @@ export class SendBatcher {
 
   send(request: MessageInitShape<typeof SendRequestSchema>, options: CallOptions = {}): Promise<SendResponse> {
     const method: SendMethod = MessageService.method.send;
+    // As Connect's transports read it: zero or less is no deadline.
+    const timeoutMs = options.timeoutMs !== undefined && options.timeoutMs > 0 ? options.timeoutMs : undefined;
     return runUnaryCall<typeof method.input, typeof method.output>({
       interceptors: this.#interceptors,
       signal: options.signal,
-      timeoutMs: options.timeoutMs !== undefined && options.timeoutMs > 0 ? options.timeoutMs : undefined,
+      timeoutMs,
       req: {
         stream: false,
         service: MessageService,
@@ -91,25 +93,24 @@ export class SendBatcher {
         contextValues: options.contextValues ?? createContextValues(),
         message: request,
       },
-      next: (call) => this.#enqueue(call, options.timeoutMs),
+      next: (call) => this.#enqueue(call, timeoutMs),
     }).then((response) => response.message);
   }
 
   /** Queues one send as a batch item; resolves with its result once its batch has answered. */
   #enqueue(call: UnaryRequest<SendMethod["input"], SendMethod["output"]>, timeoutMs: number | undefined) {
     const { signal } = call;
-    const deadline = timeoutMs !== undefined && timeoutMs > 0 ? Date.now() + timeoutMs : undefined;
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     const item = { request: call.message, ...sendBatchItemContext(call.header) };
-    return new Promise<{ stream: false; service: typeof MessageService; method: SendMethod; header: Headers; trailer: Headers; message: SendResponse }>(
+    return new Promise<UnaryResponse<SendMethod["input"], SendMethod["output"]>>(
       (resolve, reject) => {
         let settled = false;
         const settle = (error: ConnectError | undefined, response?: SendResponse) => {
-          if (settled) return false;
+          if (settled) return;
           settled = true;
           signal.removeEventListener("abort", onAbort);
           if (error !== undefined) reject(error);
           else resolve({ stream: false, service: MessageService, method: call.method, header: new Headers(), trailer: new Headers(), message: response ?? create(SendResponseSchema) });
-          return true;
         };
         // The deadline, or the caller going away: runUnaryCall answers with the signal's reason.
         const onAbort = () => settle(ConnectError.from(signal.reason, Code.Canceled));

@@ -17,10 +17,10 @@ export const connectionErrors: ReadonlySet<string> = new Set([
   "ERR_HTTP2_GOAWAY_SESSION",
 ]);
 
-function causeCode(error: ConnectError): string | undefined {
-  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
-  if (typeof cause?.code === "string") return cause.code;
-  return cause?.message === "socket hang up" ? "ECONNRESET" : undefined;
+/** The code of a socket failure: its own, or ECONNRESET for Node's "socket hang up", which has none. */
+export function socketErrorCode(error: { code?: unknown; message?: unknown } | undefined): string | undefined {
+  if (typeof error?.code === "string") return error.code;
+  return error?.message === "socket hang up" ? "ECONNRESET" : undefined;
 }
 
 /** Reports connection failures to the message service as Unavailable, whatever code the transport chose. */
@@ -30,7 +30,7 @@ export function connectionErrorsAsUnavailable(): Interceptor {
       return await next(request);
     } catch (error) {
       const connectError = ConnectError.from(error);
-      const code = causeCode(connectError);
+      const code = socketErrorCode(connectError.cause as { code?: unknown; message?: unknown } | undefined);
       if (connectError.code !== Code.Unavailable && code !== undefined && connectionErrors.has(code)) {
         throw new ConnectError(`message service connection failed (${code})`, Code.Unavailable, undefined, undefined, error);
       }
